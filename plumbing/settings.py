@@ -1,0 +1,108 @@
+"""Settings from environment variables, with defaults for the local run.
+
+Every variable is documented in README.md ("Settings"). Reading happens at call
+time so tests can change the environment before starting a container.
+"""
+import os
+from pathlib import Path
+
+SERVICES = ("accounts", "catalog", "teams", "orders", "payments", "promotions", "notify")
+PORTS = {"gateway": 8000, "accounts": 8001, "catalog": 8002, "teams": 8003,
+         "orders": 8004, "payments": 8005, "promotions": 8006, "notify": 8007}
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def env(name, default=None):
+    value = os.environ.get(name)
+    return default if value in (None, "") else value
+
+
+def environment():
+    """dev (local run), test, or production. Sandboxes and demo data only outside production."""
+    value = env("PINTUAN_ENV", "dev")
+    if value not in ("dev", "test", "production"):
+        raise ValueError(f"PINTUAN_ENV must be dev, test or production, not {value!r}")
+    return value
+
+
+def is_production():
+    return environment() == "production"
+
+
+def var_dir():
+    path = Path(env("PINTUAN_VAR_DIR", str(ROOT / "var")))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_url(service):
+    """`<SERVICE>_DATABASE_URL`, else a SQLite file under var/."""
+    url = env(f"{service.upper()}_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{var_dir() / (service + '.db')}"
+
+
+def amqp_uri():
+    return env("PINTUAN_AMQP_URI", "pyamqp://guest:guest@127.0.0.1:5672//")
+
+
+def rpc_timeout():
+    return float(env("PINTUAN_RPC_TIMEOUT", "10"))
+
+
+def retry_delays_ms():
+    """Backoff before each redelivery of a failed event; after the last, the dead-letter queue."""
+    raw = env("PINTUAN_EVENT_RETRY_DELAYS_MS", "1000,5000,30000,120000")
+    return [int(part) for part in raw.split(",") if part.strip()]
+
+
+def outbox_poll_seconds():
+    return float(env("PINTUAN_OUTBOX_POLL_SECONDS", "1.0"))
+
+
+def max_workers():
+    return int(env("PINTUAN_MAX_WORKERS", "10"))
+
+
+def web_address(service):
+    port = env(f"{service.upper()}_PORT", str(PORTS[service]))
+    return f"{env('PINTUAN_BIND_HOST', '0.0.0.0')}:{port}"
+
+
+def log_level():
+    return env("PINTUAN_LOG_LEVEL", "INFO")
+
+
+def nameko_config(service):
+    return {
+        "AMQP_URI": amqp_uri(),
+        "WEB_SERVER_ADDRESS": web_address(service),
+        "max_workers": max_workers(),
+        "SERIALIZER": "json",
+        "HEARTBEAT": 60,
+    }
+
+
+def fault(name):
+    """Fault injection switch for the crash tests; ignored in production."""
+    return not is_production() and env("PINTUAN_FAULT") == name
+
+
+SERVICE_CLASSES = {
+    "accounts": "services.accounts.service:AccountsService",
+    "catalog": "services.catalog.service:CatalogService",
+    "teams": "services.teams.service:TeamsService",
+    "orders": "services.orders.service:OrdersService",
+    "payments": "services.payments.service:PaymentsService",
+    "promotions": "services.promotions.service:PromotionsService",
+    "notify": "services.notify.service:NotifyService",
+    "gateway": "gateway.service:GatewayService",
+}
+
+
+def service_class(name):
+    import importlib
+    module_name, class_name = SERVICE_CLASSES[name].split(":")
+    return getattr(importlib.import_module(module_name), class_name)

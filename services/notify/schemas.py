@@ -1,0 +1,1 @@
+"""Wire formats of the notify service's RPC and events (marshmallow)."""

@@ -1,0 +1,1 @@
+"""Wire formats of the orders service's RPC and events (marshmallow)."""

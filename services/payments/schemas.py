@@ -1,0 +1,1 @@
+"""Wire formats of the payments service's RPC and events (marshmallow)."""

@@ -1,0 +1,6 @@
+"""Tables of the promotions service. Only the outbox and inbox (plumbing.messaging) so far."""
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    pass

@@ -1,0 +1,1 @@
+"""Wire formats of the promotions service's RPC and events (marshmallow)."""

@@ -1,0 +1,1 @@
+"""Wire formats of the teams service's RPC and events (marshmallow)."""
