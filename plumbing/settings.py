@@ -67,7 +67,7 @@ def max_workers():
 
 
 def web_address(service):
-    port = env(f"{service.upper()}_PORT", str(PORTS[service]))
+    port = env(f"{service.upper()}_PORT", str(PORTS.get(service, 0)))
     return f"{env('PINTUAN_BIND_HOST', '0.0.0.0')}:{port}"
 
 
@@ -106,3 +106,8 @@ def service_class(name):
     import importlib
     module_name, class_name = SERVICE_CLASSES[name].split(":")
     return getattr(importlib.import_module(module_name), class_name)
+
+
+def health_url(service):
+    """Where ops can read a service's /health (the gateway's ops view collects them)."""
+    return env(f"{service.upper()}_HEALTH_URL", f"http://127.0.0.1:{PORTS[service]}/health")

@@ -1,0 +1,72 @@
+"""The OpenAPI 3 document, built by apispec from the route declarations and their
+marshmallow schemas, so the document cannot drift from what is validated."""
+import re
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+from gateway import schemas
+from gateway.routing import ROUTES
+
+PATH_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
+STANDARD_ERRORS = {
+    400: "Bad input: invalid JSON, wrong types, missing fields (details per field)",
+    401: "Missing, invalid or expired token",
+    403: "The token's role may not do this",
+    404: "Unknown id or route",
+    409: "State conflict",
+    413: "Body too large",
+}
+
+
+def _openapi_path(path):
+    return PATH_PARAM.sub(lambda m: "{" + m.group(2) + "}", path)
+
+
+def _path_parameters(path):
+    return [{"name": name, "in": "path", "required": True,
+             "schema": {"type": "integer", "minimum": 0} if kind == "int" else {"type": "string"}}
+            for kind, name in PATH_PARAM.findall(path)]
+
+
+def _operation(route):
+    operation = {"summary": route.summary, "tags": [route.tag],
+                 "operationId": _operation_id(route), "parameters": _path_parameters(route.path)}
+    if route.query is not None:
+        operation["parameters"].append({"in": "query", "schema": route.query})
+    if route.body is not None:
+        operation["requestBody"] = {"required": True, "content": {
+            "application/json": {"schema": route.body}}}
+    if route.role:
+        operation["security"] = [{"bearer": []}]
+    success = {"description": "OK"}
+    if route.response is not None:
+        success["content"] = {"application/json": {"schema": route.response}}
+    operation["responses"] = {str(route.status): success}
+    for status, text in STANDARD_ERRORS.items():
+        if status in (401, 403) and not route.role:
+            continue
+        operation["responses"][str(status)] = {
+            "description": text, "content": {"application/json": {"schema": "Error"}}}
+    return operation
+
+
+def _operation_id(route):
+    words = re.sub(r"[^a-zA-Z0-9]+", "_", _openapi_path(route.path)).strip("_")
+    return f"{route.method.lower()}_{words}"
+
+
+def build():
+    spec = APISpec(title="Pintuan API", version="1.0.0", openapi_version="3.0.3",
+                   plugins=[MarshmallowPlugin()],
+                   info={"description": "Group-buying shop: shoppers under /api/v1, "
+                                        "merchants and ops under /admin/v1."})
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
+                                               "bearerFormat": "JWT"})
+    spec.components.schema("Error", schema=schemas.Error)
+    paths = {}
+    for route in ROUTES:
+        paths.setdefault(_openapi_path(route.path), {})[route.method.lower()] = _operation(route)
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
