@@ -8,8 +8,9 @@ must also yield while it waits for PostgreSQL. This script compares
 through SQLAlchemy 2 engines (QueuePool, pool_size 10) on our workload shape:
   read   -- point read of a 1,000-row table by primary key;
   write  -- insert one outbox row + bump a hot counter row, commit;
-  sleep  -- SELECT pg_sleep(0.005): with 10 greenthreads the wall time must drop to ~1/10 of the
-            sequential one, otherwise the driver blocks the hub;
+  sleep  -- SELECT pg_sleep(0.005): a driver that blocks the hub takes as long with 10
+            greenthreads as with 1; a green one overlaps the sleeps (up to 10x faster, less
+            once the process's own CPU per query is the limit);
 each with 1 and with 10 concurrent greenthreads and a fixed number of operations.
 
 Run:  .venv/bin/python benchmarks/db_drivers.py [--write docs/performance.md]
@@ -133,7 +134,9 @@ def run_workload(engine, op, total_ops, concurrency):
 def measure_driver(driver):
     """Child process: patch if needed, build the engine, run every workload; return rows."""
     if driver == "psycopg2":
-        patch_psycopg()  # process-global: makes every psycopg2 connection yield to the hub
+        # Process-global wait callback: psycopg2 yields to the hub while waiting on the server.
+        # (eventlet.monkey_patch() installs an identical one by default; this makes it explicit.)
+        patch_psycopg()
     scheme = DRIVERS[driver][1]
     engine = create_engine(f"{scheme}://{PG['user']}@{PG['host']}:{PG['port']}/{BENCH_DB}",
                            poolclass=QueuePool, pool_size=10, max_overflow=0)
@@ -176,15 +179,19 @@ def markdown_table(rows):
 
 
 def hub_check(rows):
-    """One line per driver: pg_sleep wall time, 1 vs 10 greenthreads (~10x means green)."""
+    """One line per driver: pg_sleep wall time, 1 vs 10 greenthreads.
+
+    A driver that blocks the hub serialises the 10 greenthreads (~1x); a green one overlaps the
+    sleeps, up to 10x, less when the Python side's CPU per query becomes the limit.
+    """
     lines = []
     for driver, (label, _) in DRIVERS.items():
         wall = {r["concurrency"]: r["wall_s"] for r in rows
                 if r["driver"] == driver and r["workload"] == "sleep"}
         speedup = wall[1] / wall[10]
-        verdict = "hub not blocked" if speedup >= 5 else "BLOCKS THE HUB"
-        lines.append(f"- {label}: pg_sleep wall {wall[1]:.2f} s with 1 greenthread, "
-                     f"{wall[10]:.2f} s with 10 ({speedup:.1f}x faster): {verdict}.")
+        verdict = "hub not blocked" if speedup >= 2 else "BLOCKS THE HUB"
+        lines.append(f"- {label}: {wall[1]:.2f} s with 1 greenthread, {wall[10]:.2f} s with 10"
+                     f" ({speedup:.1f}x): {verdict}.")
     return "\n".join(lines)
 
 
@@ -194,7 +201,9 @@ def section(rows, date, machine):
             f" pool_size 10; ops = total operations; read = PK lookup in 1,000 rows,"
             f" write = outbox insert + hot counter update + commit, sleep = `pg_sleep(0.005)`).\n\n"
             f"{markdown_table(rows)}\n\n"
-            f"Hub check (pg_sleep, 1 vs 10 greenthreads; a green driver gets ~10x):\n\n"
+            f"Hub check, `pg_sleep` wall time with 1 vs 10 greenthreads (a driver that blocks the"
+            f" hub stays at ~1x; a green one overlaps the sleeps, up to 10x, less once the"
+            f" process's CPU per query is the limit, cf. the 10-greenthread read ops/s):\n\n"
             f"{hub_check(rows)}\n")
 
 

@@ -112,10 +112,6 @@ class Database(DependencyProvider):
         if unit is None:
             return
         unit.session.commit()
-        if unit.emitted and settings.fault("crash_after_commit"):
-            log.warning("fault injection: exiting between commit and publish")
-            import os
-            os._exit(137)
         if unit.emitted and self.relay:
             self.relay.wake()
 

@@ -7,6 +7,7 @@ confirm and the mark republishes the row, which the consumers' inbox absorbs.
 """
 import json
 import logging
+import os
 from datetime import timedelta
 
 import eventlet
@@ -66,6 +67,10 @@ class OutboxRelay:
                 .where(table.c.published_at.is_(None))
                 .order_by(table.c.seq).limit(BATCH)
                 .with_for_update(skip_locked=True)).all()
+            if rows and settings.fault("crash_before_publish"):
+                log.warning("fault injection: dying between commit and publish")
+                eventlet.sleep(1)  # let the worker's reply leave first, as in a real crash later on
+                os._exit(137)
             for row in rows:
                 self._publish(row)
             if rows:

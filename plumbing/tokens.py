@@ -4,6 +4,7 @@
 Keys come from `PINTUAN_TOKEN_PRIVATE_KEY_FILE` / `PINTUAN_TOKEN_PUBLIC_KEY_FILE`.
 Outside production, a missing key pair is generated once under var/keys/.
 """
+import fcntl
 import time
 from pathlib import Path
 
@@ -24,17 +25,27 @@ def _dev_key_paths():
 
 
 def _ensure_dev_keys():
+    """Several services may start at once: the first to take the lock makes the pair."""
     private_path, public_path = _dev_key_paths()
-    if not private_path.exists():
-        private_path.parent.mkdir(parents=True, exist_ok=True)
-        key = Ed25519PrivateKey.generate()
-        private_path.write_bytes(key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption()))
-        private_path.chmod(0o600)
-        public_path.write_bytes(key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    if private_path.exists():
+        return private_path, public_path
+    private_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(private_path.parent / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not private_path.exists():
+            _write_key_pair(private_path, public_path)
     return private_path, public_path
+
+
+def _write_key_pair(private_path, public_path):
+    # public first: readers take "private exists" to mean the pair is complete
+    key = Ed25519PrivateKey.generate()
+    public_path.write_bytes(key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    private_path.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    private_path.chmod(0o600)
 
 
 def _key_file(variable, index):
