@@ -1,0 +1,84 @@
+"""The gateway's edge checks, without a broker: tokens and roles, JSON bodies,
+validation details, and an OpenAPI document that covers every route."""
+import pytest
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from gateway import openapi, schemas
+from gateway.routing import ROUTES, authenticate, load, read_json
+from gateway.service import GatewayService  # noqa: F401  (registers the routes)
+from plumbing import tokens
+from plumbing.errors import BadRequest, Forbidden, Unauthorized
+
+
+def request(body=None, headers=None):
+    return Request(EnvironBuilder(method="POST", data=body, headers=headers or {}).get_environ())
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_token_roles_decide_who_passes():
+    merchant = tokens.sign(1, ["merchant"])
+    assert authenticate(request(headers=bearer(merchant)), "merchant")["user_id"] == 1
+    assert authenticate(request(headers=bearer(merchant)), "any")["roles"] == ["merchant"]
+    with pytest.raises(Forbidden):
+        authenticate(request(headers=bearer(merchant)), "ops")
+
+
+@pytest.mark.parametrize("headers, code", [
+    ({}, "missing_token"),
+    ({"Authorization": "Basic abc"}, "missing_token"),
+    ({"Authorization": "Bearer "}, "missing_token"),
+    ({"Authorization": "Bearer not-a-jwt"}, "invalid_token"),
+])
+def test_missing_or_bad_tokens_are_refused(headers, code):
+    with pytest.raises(Unauthorized) as refused:
+        authenticate(request(headers=headers), "customer")
+    assert refused.value.code == code
+
+
+def test_expired_token_is_refused(monkeypatch):
+    old = tokens.sign(1, ["customer"], now=1_000_000)
+    with pytest.raises(Unauthorized) as refused:
+        authenticate(request(headers=bearer(old)), "customer")
+    assert refused.value.code == "token_expired"
+
+
+def test_token_signed_by_another_key_is_refused():
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    stranger = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption())
+    forged = tokens.sign(1, ["ops"], key=stranger)
+    with pytest.raises(Unauthorized):
+        authenticate(request(headers=bearer(forged)), "ops")
+
+
+@pytest.mark.parametrize("body", [b"{oops", b"[1, 2]", b'"text"', b"\xff\xfe"])
+def test_body_must_be_a_json_object(body):
+    with pytest.raises(BadRequest) as refused:
+        read_json(request(body))
+    assert refused.value.code == "invalid_json"
+
+
+def test_validation_names_each_wrong_field():
+    with pytest.raises(BadRequest) as refused:
+        load(schemas.ProductInput(), {"title": "", "skus": [{"spec": "x", "price": "9", "stock": -1}],
+                                      "colour": "red"})
+    details = refused.value.details
+    assert set(details) == {"title", "skus", "colour"}
+    assert set(details["skus"][0]) == {"price", "stock"}
+
+
+def test_openapi_documents_every_route_with_its_security():
+    document = openapi.build()
+    for route in ROUTES:
+        path = openapi._openapi_path(route.path)
+        operation = document["paths"][path][route.method.lower()]
+        assert ("security" in operation) == bool(route.role), route.path
+        assert str(route.status) in operation["responses"]
+    assert len({op["operationId"] for ops in document["paths"].values() for op in ops.values()}) \
+        == len(ROUTES)
