@@ -51,8 +51,18 @@ def migrated():
     return True
 
 
+def end_other_sessions(engine):
+    """Containers killed by a test may leave a connection idle in a transaction
+    (their process lives on, unlike in production); its locks would block DDL."""
+    with engine.connect() as conn:
+        conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+        conn.commit()
+
+
 def empty_database(service):
     engine = sa.create_engine(settings.database_url(service))
+    end_other_sessions(engine)
     with engine.begin() as conn:
         tables = [row[0] for row in conn.execute(sa.text(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
@@ -80,6 +90,7 @@ def amqp_uri():
 def purge_queues(amqp_uri):
     """Empties every declared event queue, so a test sees only its own messages."""
     from kombu import Connection
+
     from plumbing import topology
     queues = topology.declare_all(amqp_uri)
     with Connection(amqp_uri) as conn:

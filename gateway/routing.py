@@ -10,10 +10,9 @@ import functools
 import json
 from dataclasses import dataclass, field
 
-from marshmallow import ValidationError
-
 from plumbing import tokens
 from plumbing.errors import BadRequest, Forbidden, Unauthorized
+from plumbing.validation import load
 from plumbing.web import http
 
 ROUTES = []
@@ -78,11 +77,3 @@ def read_json(request):
     if not isinstance(data, dict):
         raise BadRequest("invalid_json", "The body must be a JSON object.")
     return data
-
-
-def load(schema, data):
-    try:
-        return schema.load(data)
-    except ValidationError as exc:
-        raise BadRequest("validation_failed", "Some fields are missing or wrong.",
-                         details=exc.messages)

@@ -3,7 +3,7 @@ the OpenAPI document (apispec reads them). Services validate again: a service
 never trusts its caller."""
 from marshmallow import Schema, fields, validate
 
-PHONE = validate.Regexp(r"^1[3-9]\d{9}$", error="Must be an 11-digit mainland mobile number.")
+PHONE = validate.Regexp(r"^1[3-9][0-9]{9}$", error="Must be an 11-digit mainland mobile number.")
 URL = validate.URL(schemes={"http", "https"})
 SORTS = ("relevance", "sales", "price_asc", "price_desc", "newest", "discount")
 Fen = fields.Integer  # money is whole fen (分)

@@ -100,6 +100,7 @@ class Database(DependencyProvider):
     def kill(self):
         if self.relay:
             self.relay.stop()
+        self.engine.dispose()
 
     def get_dependency(self, worker_ctx):
         unit = Unit(Session(self.engine, expire_on_commit=False), worker_ctx)

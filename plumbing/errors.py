@@ -12,6 +12,7 @@ class AppError(Exception):
 
     def __init__(self, code=None, message="", details=None):
         code = code or self.default_code
+        details = details or {}  # Nameko would send None across RPC as the string "None"
         super().__init__(code, message, details)
         self.code = code
         self.message = message

@@ -46,6 +46,7 @@ class OutboxRelay:
 
     def run(self):
         while self._running:
+            self._wake = Event()  # before publishing: a wake() from now on is not missed
             try:
                 while self._running and self.publish_batch() == BATCH:
                     pass
@@ -55,7 +56,6 @@ class OutboxRelay:
                 eventlet.sleep(settings.outbox_poll_seconds())
             with eventlet.Timeout(settings.outbox_poll_seconds(), False):
                 self._wake.wait()
-            self._wake = Event()
 
     def publish_batch(self):
         """Publish up to BATCH pending rows; returns how many went out."""

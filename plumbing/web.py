@@ -8,7 +8,6 @@ back in the response.
 """
 import json
 import logging
-import sys
 from functools import partial
 
 from eventlet.event import Event

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from kombu import Connection, Exchange, Queue
 from nameko.amqp.publish import Publisher
 
-from conftest import _ensure_database
+from conftest import _ensure_database, end_other_sessions
 from plumbing import deadletters, messaging
 from plumbing.db import Database
 from plumbing.entrypoints import event_handler, queue_names, rpc
@@ -78,6 +78,7 @@ def kit_dbs(monkeypatch):
     for name, url in (("emitter", EMITTER_DB), ("listener", LISTENER_DB)):
         _ensure_database(url)
         engine = sa.create_engine(url)
+        end_other_sessions(engine)
         kit_tables.drop_all(engine)
         messaging.metadata.drop_all(engine)
         kit_tables.create_all(engine)

@@ -1,0 +1,124 @@
+"""The accounts service: entrypoints only; rules live in domain.py, queries in store.py.
+
+Users log in (shoppers with WeChat, staff with a password) and get a token signed
+here and checked at the gateway; they keep a profile and delivery addresses.
+"""
+from plumbing import clock, tokens
+from plumbing.db import Database
+from plumbing.entrypoints import rpc
+from plumbing.errors import Unauthorized
+from plumbing.probes import ServiceBase
+from services.accounts import demo, domain, passwords, schemas, store
+from services.accounts.wechat import WeChat
+
+
+def _login_result(user):
+    roles = domain.parse_roles(user.roles)
+    return {"token": tokens.sign(user.id, roles), "user": store.user_dict(user)}
+
+
+class AccountsService(ServiceBase):
+    name = "accounts"
+    db = Database()
+    wechat = WeChat()
+    demo_shop = demo.DemoShop()
+
+    # --- login --------------------------------------------------------------
+    @rpc
+    def wechat_login(self, code, invite_code=None):
+        args = schemas.load(schemas.WechatLogin(), {"code": code, "invite_code": invite_code})
+        openid = self.wechat.code2session(args["code"])["openid"]
+        user, created = store.customer_for_openid(self.db.session, openid, args["invite_code"])
+        if created:
+            self.db.emit("user_registered", {"user_id": user.id, "invited_by": user.invited_by})
+        return {**_login_result(user), "created": created}
+
+    @rpc
+    def merchant_login(self, username, password):
+        args = schemas.load(schemas.MerchantLogin(), {"username": username, "password": password})
+        user = store.find_user(self.db.session, username=args["username"])
+        if not passwords.verify_password(user.password_hash if user else None, args["password"]):
+            raise Unauthorized("invalid_credentials", "The username or password is wrong.")
+        domain.check_back_office_access(domain.parse_roles(user.roles))
+        if passwords.needs_rehash(user.password_hash):
+            user.password_hash = passwords.hash_password(args["password"])
+        return _login_result(user)
+
+    # --- staff --------------------------------------------------------------
+    @rpc
+    def create_staff_user(self, username, password, roles):
+        args = schemas.load(schemas.StaffUser(),
+                            {"username": username, "password": password, "roles": roles})
+        return store.user_dict(store.add_staff_user(self.db.session, **args))
+
+    @rpc
+    def ensure_demo_accounts(self):
+        """Idempotent; Forbidden in production. -> {"created": [usernames]}"""
+        return {"created": demo.ensure(self.db.session)}
+
+    # --- profile ------------------------------------------------------------
+    @rpc
+    def get_user(self, user_id):
+        args = schemas.load(schemas.UserRef(), {"user_id": user_id})
+        return store.user_dict(store.get_user(self.db.session, args["user_id"]))
+
+    @rpc
+    def update_profile(self, user_id, changes):
+        user_id, changes = schemas.load_profile_changes(user_id, changes)
+        user = store.get_user(self.db.session, user_id, lock=True)
+        for field, value in changes.items():
+            setattr(user, field, value)
+        return store.user_dict(user)
+
+    # --- addresses ----------------------------------------------------------
+    @rpc
+    def list_addresses(self, user_id):
+        """-> a list of addresses, the default first."""
+        args = schemas.load(schemas.UserRef(), {"user_id": user_id})
+        store.get_user(self.db.session, args["user_id"])
+        return [store.address_dict(a) for a in store.addresses_of(self.db.session, args["user_id"])]
+
+    @rpc
+    def create_address(self, user_id, data):
+        user_id, fields = schemas.load_new_address(user_id, data)
+        session = self.db.session
+        store.get_user(session, user_id, lock=True)
+        existing = store.count_addresses(session, user_id)
+        domain.check_room_for_address(existing)
+        is_default = domain.new_address_is_default(existing, fields.pop("is_default", None))
+        return store.address_dict(store.add_address(session, user_id, fields, is_default))
+
+    @rpc
+    def update_address(self, user_id, address_id, data):
+        user_id, address_id, changes = schemas.load_address_changes(user_id, address_id, data)
+        session = self.db.session
+        store.get_user(session, user_id, lock=True)
+        address = store.get_address(session, user_id, address_id)
+        wants_default = changes.pop("is_default", None)
+        domain.check_default_kept(address.is_default, wants_default)
+        for field, value in changes.items():
+            setattr(address, field, value)
+        address.updated_at = clock.now()
+        if wants_default and not address.is_default:
+            store.make_default(session, address)
+        return store.address_dict(address)
+
+    @rpc
+    def delete_address(self, user_id, address_id):
+        """-> {"deleted": address_id, "default_address_id": the default now, or None}"""
+        args = schemas.load(schemas.AddressRef(), {"user_id": user_id, "address_id": address_id})
+        session = self.db.session
+        store.get_user(session, args["user_id"], lock=True)
+        address = store.get_address(session, args["user_id"], args["address_id"])
+        default_id = store.delete_address(session, address)
+        return {"deleted": args["address_id"], "default_address_id": default_id}
+
+    @rpc
+    def set_default_address(self, user_id, address_id):
+        args = schemas.load(schemas.AddressRef(), {"user_id": user_id, "address_id": address_id})
+        session = self.db.session
+        store.get_user(session, args["user_id"], lock=True)
+        address = store.get_address(session, args["user_id"], args["address_id"])
+        if not address.is_default:
+            store.make_default(session, address)
+        return store.address_dict(address)

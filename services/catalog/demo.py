@@ -1,0 +1,78 @@
+"""The demo shop's catalogue (local runs and tests only; never in production).
+
+Prices and stock are fen and units. Each product names its sub-category; the
+categories are (top level, sub-category, sort order).
+"""
+
+CATEGORIES = [
+    ("生鲜水果", "水果", 10),
+    ("粮油副食", "大米", 20),
+    ("日用百货", "纸品", 30),
+    ("家居服饰", "毛巾", 40),
+]
+
+
+def _image(slug):
+    return [f"https://img.pintuan.example/demo/{slug}-1.jpg",
+            f"https://img.pintuan.example/demo/{slug}-2.jpg"]
+
+
+def _sku(spec, price, market_price, stock):
+    return {"spec": spec, "price": price, "market_price": market_price, "stock": stock}
+
+
+PRODUCTS = [
+    {"category": "水果", "title": "烟台红富士苹果 5斤装", "subtitle": "脆甜多汁 产地直发",
+     "description": "山东烟台栖霞果园现摘现发，果面自然有斑点，坏果包赔。",
+     "image_urls": _image("fuji-apple"),
+     "skus": [_sku("5斤 / 单果70-75mm", 2990, 3990, 500),
+              _sku("5斤 / 单果80-85mm", 3990, 4990, 300),
+              _sku("10斤 / 单果80-85mm", 6990, 8990, 200)]},
+    {"category": "水果", "title": "海南贵妃芒果 3斤装", "subtitle": "香甜软糯 树上熟",
+     "description": "海南三亚产区，七八成熟采摘，到货后常温放置两三天更甜。",
+     "image_urls": _image("mango"),
+     "skus": [_sku("3斤 / 中果", 1990, 2990, 400), _sku("5斤 / 大果", 3290, 4590, 250)]},
+    {"category": "水果", "title": "赣南脐橙 10斤装", "subtitle": "果园直发 酸甜爆汁",
+     "description": "江西赣州原产地直发，皮薄易剥，适合榨汁。",
+     "image_urls": _image("navel-orange"),
+     "skus": [_sku("10斤 / 单果65-70mm", 3990, 5990, 300),
+              _sku("10斤 / 单果75-80mm", 4990, 6990, 150)]},
+    {"category": "大米", "title": "五常稻花香大米 5kg", "subtitle": "当季新米 软糯香甜",
+     "description": "黑龙江五常产区稻花香2号，一年一季，真空包装。",
+     "image_urls": _image("wuchang-rice"),
+     "skus": [_sku("5kg", 5990, 7990, 800)]},
+    {"category": "大米", "title": "东北珍珠米 10kg", "subtitle": "颗粒饱满 蒸煮香软",
+     "description": "东北黑土地种植，圆粒粳米，适合家庭日常煮饭熬粥。",
+     "image_urls": _image("pearl-rice"),
+     "skus": [_sku("10kg", 4990, 6590, 600), _sku("25kg", 11990, 14990, 120)]},
+    {"category": "大米", "title": "泰国茉莉香米 5kg", "subtitle": "原装进口 粒粒分明",
+     "description": "泰国原装进口长粒香米，米香浓郁，适合炒饭。",
+     "image_urls": _image("jasmine-rice"),
+     "skus": [_sku("5kg", 4590, 5990, 500)]},
+    {"category": "纸品", "title": "原木抽纸 3层100抽", "subtitle": "母婴可用 柔韧亲肤",
+     "description": "100%原生木浆，无荧光剂，湿水不易破。",
+     "image_urls": _image("facial-tissue"),
+     "skus": [_sku("12包", 2490, 3990, 1000), _sku("24包", 4490, 6990, 600)]},
+    {"category": "纸品", "title": "加厚卷纸 4层140克", "subtitle": "家用实惠 无芯卷纸",
+     "description": "四层加厚，吸水性好，整提发货。",
+     "image_urls": _image("toilet-roll"),
+     "skus": [_sku("10卷", 1990, 2990, 1000), _sku("27卷", 4590, 6990, 500),
+              _sku("40卷", 6290, 8990, 300)]},
+    {"category": "纸品", "title": "婴儿手口湿巾 80抽", "subtitle": "无酒精 带盖设计",
+     "description": "EDI纯水配方，不含酒精和香精，婴儿手口可用。",
+     "image_urls": _image("baby-wipes"),
+     "skus": [_sku("80抽 x 5包", 2290, 3590, 800), _sku("80抽 x 10包", 3990, 6590, 400)]},
+    {"category": "毛巾", "title": "新疆长绒棉毛巾", "subtitle": "A类标准 吸水不掉毛",
+     "description": "新疆长绒棉，A类婴幼儿标准，34x74cm。",
+     "image_urls": _image("cotton-towel"),
+     "skus": [_sku("米白 / 34x74cm", 1990, 3990, 600), _sku("浅灰 / 34x74cm", 1990, 3990, 600),
+              _sku("米白 / 两条装", 3490, 6990, 300)]},
+    {"category": "毛巾", "title": "纯棉加厚浴巾 70x140cm", "subtitle": "柔软厚实 速干不发硬",
+     "description": "全棉毛圈，克重500g，成人家用。",
+     "image_urls": _image("bath-towel"),
+     "skus": [_sku("灰色", 4990, 8990, 300), _sku("粉色", 4990, 8990, 300)]},
+    {"category": "毛巾", "title": "儿童纱布方巾 5条装", "subtitle": "六层纱布 柔软透气",
+     "description": "六层纯棉纱布，25x25cm，洗脸擦手两用。",
+     "image_urls": _image("gauze-towel"),
+     "skus": [_sku("5条装", 2590, 3990, 500)]},
+]

@@ -1,0 +1,206 @@
+"""Catalog rules: pure functions, no I/O.
+
+Products move draft -> published <-> unpublished; their SKU list always has 1-50
+SKUs with distinct specs. A stock reservation moves reserved -> committed (the units
+are sold) or reserved -> released (the units go back); both ends are final, and
+repeating the move that got there is a harmless no-op, so callers can retry.
+"""
+from plumbing.errors import BadRequest, Conflict, NotFound
+from plumbing.validation import invalid  # noqa: F401  (domain.invalid is used across catalog)
+
+DRAFT, PUBLISHED, UNPUBLISHED = "draft", "published", "unpublished"
+PRODUCT_STATUSES = (DRAFT, PUBLISHED, UNPUBLISHED)
+RESERVED, COMMITTED, RELEASED = "reserved", "committed", "released"
+MAX_SKUS = 50
+MAX_PAGE_SIZE = 50
+
+
+# --- SKUs -------------------------------------------------------------------
+
+def spec_key(spec):
+    """Specs that differ only in case or spacing look the same to a shopper."""
+    return " ".join(spec.split()).casefold()
+
+
+def check_skus(skus):
+    """The SKU list a product would end up with; each is a dict with spec, price and
+    market_price (None when there is none)."""
+    errors = {}
+    if not 1 <= len(skus) <= MAX_SKUS:
+        errors["skus"] = [f"A product needs between 1 and {MAX_SKUS} SKUs."]
+    seen = set()
+    for index, sku in enumerate(skus):
+        key = spec_key(sku["spec"])
+        if key in seen:
+            errors[f"skus.{index}.spec"] = [f"The spec \"{sku['spec']}\" is used twice."]
+        seen.add(key)
+        market_price = sku.get("market_price")
+        if market_price is not None and market_price < sku["price"]:
+            errors[f"skus.{index}.market_price"] = ["The market price may not be below the price."]
+    if errors:
+        raise invalid(errors)
+
+
+def plan_sku_changes(existing, incoming):
+    """Match the full SKU list a merchant sent against the product's current SKUs.
+
+    An entry with an id updates that SKU (fields left out keep their value); an entry
+    without one is a new SKU; a current SKU not listed is to be removed.
+    Returns (final, removed_ids): `final[i]` is `incoming[i]` merged over the SKU it
+    names, with "id" None for new ones.
+    """
+    current = {sku["id"]: sku for sku in existing}
+    errors, final, listed = {}, [], set()
+    for index, entry in enumerate(incoming):
+        sku_id = entry.get("id")
+        if sku_id is not None and sku_id not in current:
+            errors[f"skus.{index}.id"] = [f"This product has no SKU {sku_id}."]
+        elif sku_id is not None and sku_id in listed:
+            errors[f"skus.{index}.id"] = [f"SKU {sku_id} is listed twice."]
+        listed.add(sku_id)
+        final.append({"market_price": None, **current.get(sku_id, {}), **entry, "id": sku_id})
+    if errors:
+        raise invalid(errors)
+    check_skus(final)
+    return final, [sku_id for sku_id in current if sku_id not in listed]
+
+
+def check_removable(removed_ids, reserved_ids):
+    """A SKU holding reserved (not yet committed or released) stock must stay, or the
+    release that returns those units would have nowhere to put them."""
+    blocked = sorted(set(removed_ids) & set(reserved_ids))
+    if blocked:
+        raise Conflict("sku_has_reservations",
+                       "A SKU with reserved stock cannot be removed; try again once its "
+                       "orders are paid or cancelled.",
+                       details={str(sku_id): ["This SKU has reserved stock."]
+                                for sku_id in blocked})
+
+
+def cheapest(skus):
+    """The SKU whose price a product is shown at (lowest price, then lowest id)."""
+    return min(skus, key=lambda sku: (sku["price"], sku["id"]), default=None)
+
+
+# --- product status ------------------------------------------------------------
+
+def publish(status, sku_count):
+    """True when publishing changes something; publishing twice is a no-op."""
+    if status == PUBLISHED:
+        return False
+    if sku_count < 1:
+        raise Conflict("product_has_no_skus", "A product needs at least one SKU to be published.")
+    return True
+
+
+def unpublish(status):
+    """True when unpublishing changes something; unpublishing twice is a no-op."""
+    if status == UNPUBLISHED:
+        return False
+    if status == DRAFT:
+        raise Conflict("product_not_published", "A draft has never been published.")
+    return True
+
+
+# --- categories ----------------------------------------------------------------
+
+def check_parent(parent_of_parent_id):
+    """Categories have two levels: a child's parent must be a top-level category."""
+    if parent_of_parent_id is not None:
+        raise BadRequest("category_too_deep",
+                         "Categories have two levels; the parent must be a top-level category.",
+                         details={"parent_id": ["The parent is itself a sub-category."]})
+
+
+def category_tree(categories):
+    """Flat category dicts (with parent_id) -> top-level ones, each with its children,
+    both levels ordered by sort_order, then id."""
+    ordered = sorted(categories, key=lambda c: (c["sort_order"], c["id"]))
+    children = {}
+    for category in ordered:
+        children.setdefault(category["parent_id"], []).append(category)
+    return [{**top, "children": children.get(top["id"], [])} for top in children.get(None, [])]
+
+
+# --- shopper listing ---------------------------------------------------------
+
+NEWEST = (("published_at", "desc"), ("id", "desc"))
+# (key, direction) pairs; the service maps keys to columns. "discount" is price over
+# market price, smallest first (deepest cut). relevance and sales have nothing behind
+# them yet (search and sales counters come later), so they fall back to newest.
+SORT_KEYS = {
+    "relevance": NEWEST,
+    "sales": NEWEST,
+    "price_asc": (("price", "asc"),) + NEWEST,
+    "price_desc": (("price", "desc"),) + NEWEST,
+    "newest": NEWEST,
+    "discount": (("discount", "asc"),) + NEWEST,
+}
+SORTS = tuple(SORT_KEYS)
+
+
+def sort_keys(sort):
+    if sort not in SORT_KEYS:
+        raise invalid({"sort": [f"Must be one of: {', '.join(SORTS)}."]})
+    return SORT_KEYS[sort]
+
+
+def check_price_range(min_price, max_price):
+    if min_price is not None and max_price is not None and min_price > max_price:
+        raise invalid({"min_price": ["min_price may not be above max_price."]})
+
+
+# --- stock reservations ------------------------------------------------------
+
+def merge_items(items):
+    """[{sku_id, quantity}] -> {sku_id: total quantity}, in sku id order, the order in
+    which every transaction locks SKU rows, so two reservations never deadlock."""
+    totals = {}
+    for item in items:
+        totals[item["sku_id"]] = totals.get(item["sku_id"], 0) + item["quantity"]
+    return dict(sorted(totals.items()))
+
+
+def check_sellable(sku_ids, product_statuses):
+    """Stock is only reserved for SKUs that exist and whose product is on sale.
+    `product_statuses` is {sku_id: its product's status} for the SKUs found."""
+    missing = [sku_id for sku_id in sku_ids if sku_id not in product_statuses]
+    if missing:
+        raise NotFound("sku_not_found", "Some SKUs do not exist.",
+                       details={str(sku_id): ["There is no such SKU."] for sku_id in missing})
+    unlisted = [sku_id for sku_id in sku_ids if product_statuses[sku_id] != PUBLISHED]
+    if unlisted:
+        raise Conflict("product_not_published", "Some SKUs belong to a product not on sale.",
+                       details={str(sku_id): ["Its product is not on sale."]
+                                for sku_id in unlisted})
+
+
+def check_same_items(reserved, requested):
+    """A retry must ask for what the first call reserved; anything else is a different
+    reservation sent under a reused id."""
+    if reserved != requested:
+        raise Conflict("reservation_id_reused",
+                       "This reservation id was already used for other items.")
+
+
+def out_of_stock(requested, available):
+    """The error for SKUs whose stock ({sku_id: units left}) is short of the request."""
+    return Conflict("out_of_stock", "Some items do not have enough stock.",
+                    details={str(sku_id): [f"Only {left} left; {requested[sku_id]} requested."]
+                             for sku_id, left in sorted(available.items())})
+
+
+def commit(state):
+    """True when committing changes something; committing twice is a no-op."""
+    if state == RELEASED:
+        raise Conflict("reservation_released",
+                       "This reservation was released; its stock cannot be committed.")
+    return state == RESERVED
+
+
+def release(state):
+    """True when releasing returns stock; releasing twice returns it once."""
+    if state == COMMITTED:
+        raise Conflict("reservation_committed",
+                       "This reservation was committed; its stock is sold and cannot be released.")
+    return state == RESERVED

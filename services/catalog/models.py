@@ -1,0 +1,96 @@
+"""Tables of the catalog service.
+
+Stock is the number of units still available to reserve: a reservation takes units
+out of `skus.stock` at once, so `stock >= 0` (a database CHECK) is the guarantee
+that nothing is ever oversold.
+"""
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Category(Base):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(50), nullable=False)
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("categories.id"), index=True)
+    sort_order: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    icon_url: Mapped[str | None] = mapped_column(sa.String(500))
+
+
+class Product(Base):
+    __tablename__ = "products"
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('draft', 'published', 'unpublished')",
+                           name="ck_products_status"),
+        sa.Index("ix_products_merchant_status", "merchant_id", "status"),
+        sa.Index("ix_products_status_published_at", "status", "published_at"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    category_id: Mapped[int | None] = mapped_column(sa.ForeignKey("categories.id"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    subtitle: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
+    description: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    image_urls: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
+    status: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="draft")
+    # Bumped on every change; consumers of `product_changed` keep the newest only.
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
+    # Set by the teams service (through an event, later) when a campaign runs.
+    group_buy: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False,
+                                            server_default=sa.false())
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    published_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    skus: Mapped[list["Sku"]] = relationship(back_populates="product", order_by="Sku.id",
+                                             cascade="all, delete-orphan")
+
+
+class Sku(Base):
+    __tablename__ = "skus"
+    __table_args__ = (
+        sa.CheckConstraint("price > 0", name="ck_skus_price_positive"),
+        sa.CheckConstraint("market_price IS NULL OR market_price >= price",
+                           name="ck_skus_market_price"),
+        sa.CheckConstraint("stock >= 0", name="ck_skus_stock_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id"), nullable=False,
+                                            index=True)
+    spec: Mapped[str] = mapped_column(sa.String(64), nullable=False)  # e.g. "红色 / L"
+    price: Mapped[int] = mapped_column(sa.Integer, nullable=False)  # fen
+    market_price: Mapped[int | None] = mapped_column(sa.Integer)  # fen, the crossed-out price
+    stock: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+
+    product: Mapped[Product] = relationship(back_populates="skus")
+
+
+class StockReservation(Base):
+    """One row per SKU of a reservation. The unique (reservation_id, sku_id) makes a
+    retried or concurrent reserve with the same id collide instead of reserving twice.
+    No foreign key to skus: the rows are history, kept after a SKU is removed."""
+    __tablename__ = "stock_reservations"
+    __table_args__ = (
+        sa.UniqueConstraint("reservation_id", "sku_id", name="uq_stock_reservations_id_sku"),
+        sa.CheckConstraint("quantity > 0", name="ck_stock_reservations_quantity"),
+        sa.CheckConstraint("state IN ('reserved', 'committed', 'released')",
+                           name="ck_stock_reservations_state"),
+        sa.Index("ix_stock_reservations_sku_state", "sku_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    reservation_id: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    sku_id: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    quantity: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    state: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="reserved")
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)

@@ -1,0 +1,164 @@
+"""Wire formats of the catalog service's RPC input (marshmallow).
+
+Every RPC argument goes through `load` first: a service never trusts its caller.
+Schemas check shape, types and single-field ranges; rules that involve several
+fields or the stored state (spec uniqueness, market price vs price, SKU count)
+live in domain.py.
+"""
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from plumbing.validation import load  # noqa: F401  (the services' one loader)
+from services.catalog import domain
+
+MAX_FEN = 1_000_000_000  # ten million yuan: far above any product, well inside a 32-bit column
+MAX_STOCK = 10_000_000
+MAX_QUANTITY = 9_999
+MAX_ID = 2**31 - 1
+
+
+class StrictInteger(fields.Integer):
+    """A JSON integer: no numeric strings, floats or booleans (True is an int in Python)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value):
+        if isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
+class Trimmed(fields.String):
+    """A string without surrounding spaces, so "  " does not pass as a title."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+def Id(**kwargs):  # noqa: N802 - reads as a field type
+    # Ids are PostgreSQL integers: a larger one could never exist, and would fail the query.
+    return StrictInteger(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+def Fen(**kwargs):  # noqa: N802
+    return StrictInteger(validate=validate.Range(min=1, max=MAX_FEN,
+                                                 error="Must be between 1 and {max} fen."),
+                         **kwargs)
+
+
+def ImageUrl():  # noqa: N802
+    return fields.Url(schemes={"http", "https"}, validate=validate.Length(max=500))
+
+
+# --- categories ----------------------------------------------------------------
+
+class CategoryIn(Schema):
+    name = Trimmed(required=True, validate=validate.Length(min=1, max=50))
+    parent_id = Id(allow_none=True, load_default=None)
+    sort_order = StrictInteger(load_default=0, validate=validate.Range(min=-1_000_000,
+                                                                       max=1_000_000))
+    icon_url = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=500),
+                          allow_none=True, load_default=None)
+
+
+# --- products --------------------------------------------------------------------
+
+class SkuIn(Schema):
+    spec = Trimmed(required=True, validate=validate.Length(min=1, max=64))
+    price = Fen(required=True)
+    stock = StrictInteger(required=True, validate=validate.Range(min=0, max=MAX_STOCK))
+    market_price = Fen(allow_none=True, load_default=None)
+
+
+class SkuChange(Schema):
+    """An SKU in an update: with an id, the fields to change; without, a new SKU."""
+    id = Id()
+    spec = Trimmed(validate=validate.Length(min=1, max=64))
+    price = Fen()
+    stock = StrictInteger(validate=validate.Range(min=0, max=MAX_STOCK))
+    market_price = Fen(allow_none=True)
+
+    @validates_schema
+    def new_sku_is_complete(self, data, **kwargs):
+        if "id" not in data:
+            missing = [name for name in ("spec", "price", "stock") if name not in data]
+            if missing:
+                raise ValidationError({name: ["Required for a new SKU."] for name in missing})
+
+
+class ProductFields(Schema):
+    title = Trimmed(validate=validate.Length(min=1, max=100))
+    subtitle = Trimmed(validate=validate.Length(max=200))
+    description = fields.String(validate=validate.Length(max=20_000))
+    category_id = Id(allow_none=True)
+    image_urls = fields.List(ImageUrl(), validate=validate.Length(max=20))
+
+
+class ProductIn(ProductFields):
+    title = Trimmed(required=True, validate=validate.Length(min=1, max=100))
+    subtitle = Trimmed(load_default="", validate=validate.Length(max=200))
+    description = fields.String(load_default="", validate=validate.Length(max=20_000))
+    category_id = Id(allow_none=True, load_default=None)
+    image_urls = fields.List(ImageUrl(), load_default=list, validate=validate.Length(max=20))
+    skus = fields.List(fields.Nested(SkuIn), required=True)
+
+
+class ProductChange(ProductFields):
+    skus = fields.List(fields.Nested(SkuChange))
+
+    @validates_schema
+    def not_empty(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Nothing to change.")
+
+
+class MerchantArgs(Schema):
+    merchant_id = Id(required=True)
+
+
+class ProductArgs(Schema):
+    product_id = Id(required=True)
+
+
+class MerchantProductArgs(MerchantArgs):
+    product_id = Id(required=True)
+
+
+class PageArgs(Schema):
+    page = StrictInteger(load_default=1, validate=validate.Range(min=1, max=10_000))
+    page_size = StrictInteger(load_default=20,
+                              validate=validate.Range(min=1, max=domain.MAX_PAGE_SIZE))
+
+
+class AdminListArgs(MerchantArgs, PageArgs):
+    status = fields.String(allow_none=True, load_default=None,
+                           validate=validate.OneOf(domain.PRODUCT_STATUSES))
+
+
+class ShopperListArgs(PageArgs):
+    q = Trimmed(allow_none=True, load_default=None, validate=validate.Length(max=50))
+    category_id = Id(allow_none=True, load_default=None)
+    min_price = StrictInteger(allow_none=True, load_default=None,
+                              validate=validate.Range(min=0, max=MAX_FEN))
+    max_price = StrictInteger(allow_none=True, load_default=None,
+                              validate=validate.Range(min=0, max=MAX_FEN))
+    sort = fields.String(load_default="newest", validate=validate.OneOf(domain.SORTS))
+
+
+# --- stock -------------------------------------------------------------------------
+
+class ReservationArgs(Schema):
+    reservation_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class ReservationItem(Schema):
+    sku_id = Id(required=True)
+    quantity = StrictInteger(required=True, validate=validate.Range(min=1, max=MAX_QUANTITY))
+
+
+class ReserveArgs(ReservationArgs):
+    items = fields.List(fields.Nested(ReservationItem), required=True,
+                        validate=validate.Length(min=1, max=domain.MAX_SKUS))
+
+
+# --- loading ---------------------------------------------------------------------

@@ -1,0 +1,82 @@
+"""What the catalog answers and announces: rows turned into plain JSON-able dicts."""
+from plumbing.clock import isoformat
+from services.catalog import domain
+
+
+def sku(row, with_stock=True):
+    view = {"id": row.id, "spec": row.spec, "price": row.price, "market_price": row.market_price}
+    if with_stock:
+        view["stock"] = row.stock
+    return view
+
+
+def _skus(product, with_stock=True):
+    return [sku(row, with_stock) for row in sorted(product.skus, key=lambda row: row.id)]
+
+
+def _cover(product):
+    return product.image_urls[0] if product.image_urls else None
+
+
+def _shown_price(skus):
+    """A product is shown at its cheapest SKU's price and market price."""
+    shown = domain.cheapest(skus) or {"price": None, "market_price": None}
+    return {"price": shown["price"], "market_price": shown["market_price"]}
+
+
+def _common(product):
+    return {
+        "id": product.id,
+        "merchant_id": product.merchant_id,
+        "category_id": product.category_id,
+        "title": product.title,
+        "subtitle": product.subtitle,
+        "description": product.description,
+        "image_urls": list(product.image_urls),
+        "cover_image": _cover(product),
+        "group_buy": product.group_buy,
+        "published_at": isoformat(product.published_at),
+    }
+
+
+def admin_product(product):
+    skus = _skus(product)
+    return {**_common(product), **_shown_price(skus), "status": product.status,
+            "version": product.version, "created_at": isoformat(product.created_at),
+            "updated_at": isoformat(product.updated_at), "skus": skus}
+
+
+def snapshot(product):
+    """The `product_changed` payload: the whole product at this version. Stock is left
+    out: it moves with every order and no event follows it, so a copy would go stale."""
+    return {**admin_product(product), "skus": _skus(product, with_stock=False)}
+
+
+def shopper_product(product):
+    """Detail page. Campaign and joinable teams are the teams service's to fill."""
+    skus = _skus(product)
+    return {**_common(product), **_shown_price(skus), "sales": 0, "skus": skus,
+            "campaign": None, "joinable_teams": []}
+
+
+def listing_item(product, price, market_price):
+    """A search result: shown at its cheapest SKU; sales counters come later."""
+    return {"id": product.id, "title": product.title, "subtitle": product.subtitle,
+            "cover_image": _cover(product),
+            "price": price, "market_price": market_price, "group_buy": product.group_buy,
+            "sales": 0}
+
+
+def page(items, total, page_number, page_size):
+    return {"items": items, "total": total, "page": page_number, "page_size": page_size}
+
+
+def category(row):
+    return {"id": row.id, "name": row.name, "parent_id": row.parent_id,
+            "sort_order": row.sort_order, "icon_url": row.icon_url}
+
+
+def reservation(reservation_id, state, items):
+    return {"reservation_id": reservation_id, "state": state,
+            "items": [{"sku_id": sku_id, "quantity": quantity}
+                      for sku_id, quantity in items.items()]}
