@@ -6,13 +6,15 @@ eventlet.monkey_patch()  # before anything imports sockets, or container tests h
 
 import os  # noqa: E402
 import socket  # noqa: E402
+import subprocess  # noqa: E402
 
 import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-TEST_VHOST = "pintuan_test"
+# Names of the test vhost and databases; set it to run two test sessions side by side.
+TEST_NAMESPACE = os.environ.get("PINTUAN_TEST_NAMESPACE", "pintuan_test")
 os.environ.setdefault("PINTUAN_ENV", "test")
-os.environ.setdefault("PINTUAN_AMQP_URI", f"pyamqp://guest:guest@127.0.0.1:5672/{TEST_VHOST}")
+os.environ.setdefault("PINTUAN_AMQP_URI", f"pyamqp://guest:guest@127.0.0.1:5672/{TEST_NAMESPACE}")
 os.environ.setdefault("PINTUAN_EVENT_RETRY_DELAYS_MS", "200,400")
 os.environ.setdefault("PINTUAN_OUTBOX_POLL_SECONDS", "0.2")
 os.environ.setdefault("PINTUAN_RPC_TIMEOUT", "5")
@@ -21,7 +23,7 @@ from plumbing import settings  # noqa: E402
 
 for _service in settings.SERVICES:
     os.environ.setdefault(f"{_service.upper()}_DATABASE_URL",
-                          f"postgresql+psycopg2://postgres@127.0.0.1:5432/pintuan_test_{_service}")
+                          f"postgresql+psycopg2://postgres@127.0.0.1:5432/{TEST_NAMESPACE}_{_service}")
 
 
 def free_port():
@@ -41,10 +43,19 @@ def _ensure_database(url):
     admin.dispose()
 
 
+def _ensure_vhost():
+    vhost = settings.amqp_uri().rsplit("/", 1)[-1]
+    if vhost and vhost != "/":
+        subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], capture_output=True)
+        subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest",
+                        ".*", ".*", ".*"], capture_output=True)
+
+
 @pytest.fixture(scope="session")
 def migrated():
-    """Every service database exists and is at its newest migration."""
+    """Every service database exists and is at its newest migration; the vhost exists."""
     from plumbing import migrate
+    _ensure_vhost()
     for service in settings.SERVICES:
         _ensure_database(settings.database_url(service))
         migrate.upgrade(service)
@@ -81,8 +92,9 @@ def databases(migrated):
     return {service: settings.database_url(service) for service in settings.SERVICES}
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def amqp_uri():
+    _ensure_vhost()
     return settings.amqp_uri()
 
 

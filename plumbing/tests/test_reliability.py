@@ -1,7 +1,6 @@
 """The kit's promises, on the real broker and PostgreSQL: an event is written
 with its state change or not at all, published at least once, applied at most
 once, retried and dead-lettered rather than dropped; RPC calls are bounded."""
-import os
 
 import eventlet
 import pytest
@@ -10,7 +9,7 @@ import sqlalchemy as sa
 from kombu import Connection, Exchange, Queue
 from nameko.amqp.publish import Publisher
 
-from conftest import _ensure_database, end_other_sessions
+from conftest import TEST_NAMESPACE, _ensure_database, end_other_sessions
 from plumbing import deadletters, messaging
 from plumbing.db import Database
 from plumbing.entrypoints import event_handler, queue_names, rpc
@@ -18,8 +17,8 @@ from plumbing.errors import Conflict, Unavailable
 from plumbing.probes import ServiceBase
 from plumbing.rpc import RemoteService
 
-EMITTER_DB = "postgresql+psycopg2://postgres@127.0.0.1:5432/pintuan_test_kit_emitter"
-LISTENER_DB = "postgresql+psycopg2://postgres@127.0.0.1:5432/pintuan_test_kit_listener"
+EMITTER_DB = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{TEST_NAMESPACE}_kit_emitter"
+LISTENER_DB = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{TEST_NAMESPACE}_kit_listener"
 MAIN_QUEUE, _, DLQ = queue_names("kitemitter", "noted", "kitlistener", "on_noted")
 
 kit_tables = sa.MetaData()
@@ -70,7 +69,7 @@ class Listener(ServiceBase):
 
 
 @pytest.fixture
-def kit_dbs(monkeypatch):
+def kit_dbs(monkeypatch, amqp_uri):
     monkeypatch.setenv("KITEMITTER_DATABASE_URL", EMITTER_DB)
     monkeypatch.setenv("KITLISTENER_DATABASE_URL", LISTENER_DB)
     LISTENER_FAILURES["remaining"] = 0
@@ -84,7 +83,7 @@ def kit_dbs(monkeypatch):
         kit_tables.create_all(engine)
         messaging.metadata.create_all(engine)
         engines[name] = engine
-    _purge(os.environ["PINTUAN_AMQP_URI"], [MAIN_QUEUE, DLQ])
+    _purge(amqp_uri, [MAIN_QUEUE, DLQ])
     yield engines
     for engine in engines.values():
         engine.dispose()
