@@ -138,3 +138,9 @@ def databases_of(container):
 def commit_worker(worker_ctx):
     for database in databases_of(worker_ctx.container):
         database.commit(worker_ctx)
+
+
+def due_rows(session, statement, limit=50):
+    """Rows a scheduled job may act on now: locked for this transaction and skipped
+    by any other replica running the same job (SQLite, single-process, ignores it)."""
+    return session.scalars(statement.limit(limit).with_for_update(skip_locked=True)).all()

@@ -19,6 +19,7 @@ from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler
 from nameko.rpc import Rpc
 from nameko.standalone.events import get_event_exchange
+from nameko.timer import Timer
 
 from plumbing import db, settings
 from plumbing.errors import AppError
@@ -144,3 +145,22 @@ def event_handler(source_service, event_type):
             return fn(self, event)
         return ReliableEventHandler.decorator(source_service, event_type)(handle)
     return decorate
+
+
+class TransactionalTimer(Timer):
+    """`@timer(interval)`: like Nameko's, but commits the worker's transaction.
+
+    It fires in every replica: a timer must take its due rows with
+    `plumbing.db.due_rows` (FOR UPDATE SKIP LOCKED) and re-check their state, so
+    each row is acted on once however many replicas run.
+    """
+
+    def __init__(self, interval, eager=True, **kwargs):
+        super().__init__(interval, eager=eager, **kwargs)
+
+    def handle_result(self, worker_ctx, result, exc_info):
+        result, exc_info = _commit_then(worker_ctx, result, exc_info)
+        return super().handle_result(worker_ctx, result, exc_info)
+
+
+timer = TransactionalTimer.decorator

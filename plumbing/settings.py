@@ -62,6 +62,11 @@ def outbox_poll_seconds():
     return float(env("PINTUAN_OUTBOX_POLL_SECONDS", "1.0"))
 
 
+def scheduler_interval():
+    """How often timers look for due rows (team deadlines, payment windows, deliveries)."""
+    return float(env("PINTUAN_SCHEDULER_INTERVAL", "0.5"))
+
+
 def max_workers():
     return int(env("PINTUAN_MAX_WORKERS", "10"))
 
