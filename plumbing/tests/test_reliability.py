@@ -11,8 +11,8 @@ from nameko.amqp.publish import Publisher
 
 from conftest import TEST_NAMESPACE, _ensure_database, end_other_sessions
 from plumbing import deadletters, messaging
-from plumbing.db import Database
-from plumbing.entrypoints import event_handler, queue_names, rpc
+from plumbing.db import Database, due_rows
+from plumbing.entrypoints import event_handler, queue_names, rpc, timer
 from plumbing.errors import Conflict, Unavailable
 from plumbing.probes import ServiceBase
 from plumbing.rpc import RemoteService
@@ -25,6 +25,8 @@ kit_tables = sa.MetaData()
 notes = sa.Table("notes", kit_tables, sa.Column("value", sa.String(50)))
 seen = sa.Table("seen", kit_tables, sa.Column("event_id", sa.String(36)),
                 sa.Column("value", sa.String(50)))
+jobs = sa.Table("jobs", kit_tables, sa.Column("id", sa.Integer, primary_key=True),
+                sa.Column("runs", sa.Integer, nullable=False, default=0))
 LISTENER_FAILURES = {"remaining": 0}
 
 
@@ -66,6 +68,18 @@ class Listener(ServiceBase):
     @rpc
     def ask_missing_service(self):
         return self.nobody.anything()
+
+
+class Scheduler(ServiceBase):
+    """Runs as two replicas: each due job must still run exactly once."""
+    name = "kitemitter"
+    db = Database(relay=False)
+
+    @timer(0.05)
+    def run_due_jobs(self):
+        for job_id in due_rows(self.db.session, sa.select(jobs.c.id).where(jobs.c.runs == 0), 20):
+            self.db.session.execute(jobs.update().where(jobs.c.id == job_id)
+                                    .values(runs=jobs.c.runs + 1))
 
 
 @pytest.fixture
@@ -233,3 +247,13 @@ def test_http_errors_are_json_and_health_reports_a_dead_database(kit_dbs, start,
     assert answer.status_code == 503
     assert answer.json()["checks"]["database"].startswith("down")
     assert answer.json()["checks"]["broker"] == "ok"
+
+
+def test_a_timer_in_two_replicas_runs_each_due_job_once(kit_dbs, start):
+    with kit_dbs["emitter"].begin() as conn:
+        conn.execute(jobs.insert(), [{"id": i, "runs": 0} for i in range(1, 401)])
+    start(Scheduler)
+    start(Scheduler)
+    assert _eventually(lambda: all(row.runs for row in _rows(kit_dbs["emitter"], jobs)), 20)
+    eventlet.sleep(0.3)
+    assert {row.runs for row in _rows(kit_dbs["emitter"], jobs)} == {1}
