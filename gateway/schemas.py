@@ -3,10 +3,19 @@ the OpenAPI document (apispec reads them). Services validate again: a service
 never trusts its caller."""
 from marshmallow import Schema, fields, validate
 
+from plumbing.clock import isoformat
+
 PHONE = validate.Regexp(r"^1[3-9][0-9]{9}$", error="Must be an 11-digit mainland mobile number.")
 URL = validate.URL(schemes={"http", "https"})
 SORTS = ("relevance", "sales", "price_asc", "price_desc", "newest", "discount")
 Fen = fields.Integer  # money is whole fen (分)
+
+
+class UtcDateTime(fields.AwareDateTime):
+    """ISO 8601 with an offset in, the same instant as a UTC ISO string out (for RPC)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return isoformat(super()._deserialize(value, attr, data, **kwargs))
 
 
 class ErrorBody(Schema):
@@ -195,3 +204,226 @@ class ServiceHealth(Schema):
 class OpsHealth(Schema):
     status = fields.String(required=True)
     services = fields.List(fields.Nested(ServiceHealth), required=True)
+
+
+# --- group buying ----------------------------------------------------------
+ORDER_STATUSES = ("pending_payment", "paid", "awaiting_team", "to_ship", "shipped", "completed",
+                  "cancelled", "refunding", "refunded")
+TEAM_STATUSES = ("pending", "open", "succeeded", "failed", "cancelled")
+CAMPAIGN_STATUSES = ("not_started", "active", "ended", "invalidated")
+Quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=99))
+
+
+class CampaignSkuInput(Schema):
+    sku_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    group_price = Fen(required=True, strict=True, validate=validate.Range(min=1, max=100_000_000))
+
+
+class CampaignInput(Schema):
+    product_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    starts_at = UtcDateTime(required=True, format="iso")
+    ends_at = UtcDateTime(required=True, format="iso")
+    team_size = fields.Integer(required=True, strict=True, validate=validate.Range(min=2, max=100))
+    validity_seconds = fields.Integer(required=True, strict=True,
+                                      validate=validate.Range(min=1, max=30 * 24 * 3600))
+    per_user_limit = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=999))
+    skus = fields.List(fields.Nested(CampaignSkuInput), required=True, validate=validate.Length(1, 50))
+
+
+class CampaignChange(CampaignInput):
+    class Meta:
+        partial = True
+
+
+class CampaignSku(Schema):
+    sku_id = fields.Integer(required=True)
+    group_price = Fen(required=True)
+    price = Fen()
+    spec = fields.String()
+
+
+class Campaign(Schema):
+    id = fields.Integer(required=True)
+    status = fields.String(required=True)
+    product_id = fields.Integer()
+    title = fields.String()
+    starts_at = fields.String()
+    ends_at = fields.String()
+    team_size = fields.Integer()
+    validity_seconds = fields.Integer()
+    per_user_limit = fields.Integer()
+    invalidated_at = fields.String(allow_none=True)
+    skus = fields.List(fields.Nested(CampaignSku))
+
+
+class CampaignPage(Schema):
+    items = fields.List(fields.Nested(Campaign), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer()
+    page_size = fields.Integer()
+
+
+class CampaignQuery(Paging):
+    status = fields.String(validate=validate.OneOf(CAMPAIGN_STATUSES))
+
+
+class OpenTeam(Schema):
+    campaign_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    sku_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    quantity = Quantity
+    address_id = fields.Integer(strict=True, validate=validate.Range(min=1))
+
+
+class JoinTeam(Schema):
+    sku_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    quantity = Quantity
+    address_id = fields.Integer(strict=True, validate=validate.Range(min=1))
+
+
+class TeamMember(Schema):
+    user_id = fields.Integer(required=True)
+    is_leader = fields.Boolean()
+    joined_at = fields.String(allow_none=True)
+
+
+class Team(Schema):
+    id = fields.Integer(required=True)
+    status = fields.String(required=True)
+    campaign_id = fields.Integer()
+    product_id = fields.Integer()
+    team_size = fields.Integer()
+    member_count = fields.Integer()
+    seats_left = fields.Integer()
+    opened_at = fields.String(allow_none=True)
+    expires_at = fields.String(allow_none=True)
+    share_token = fields.String(allow_none=True)
+    members = fields.List(fields.Nested(TeamMember))
+
+
+class AdminTeam(Team):
+    order_ids = fields.List(fields.Integer())
+    leader_id = fields.Integer()
+
+
+class AdminTeamPage(Schema):
+    items = fields.List(fields.Nested(AdminTeam), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer()
+    page_size = fields.Integer()
+
+
+class AdminTeamQuery(Paging):
+    campaign_id = fields.Integer(validate=validate.Range(min=1))
+    status = fields.String(validate=validate.OneOf(TEAM_STATUSES))
+
+
+class TeamRef(Schema):
+    id = fields.Integer(required=True)
+    status = fields.String(required=True)
+
+
+class TeamOrderRef(Schema):
+    id = fields.Integer(required=True)
+    status = fields.String(required=True)
+
+
+class Order(Schema):
+    id = fields.Integer(required=True)
+    type = fields.String(required=True)
+    status = fields.String(required=True)
+    team_id = fields.Integer(allow_none=True)
+    campaign_id = fields.Integer(allow_none=True)
+    product_id = fields.Integer()
+    sku_id = fields.Integer()
+    quantity = fields.Integer()
+    unit_price = Fen()
+    amount = Fen(required=True)
+    title = fields.String()
+    spec = fields.String()
+    address = fields.Dict(allow_none=True)
+    pay_deadline = fields.String(allow_none=True)
+    paid_at = fields.String(allow_none=True)
+    created_at = fields.String()
+    team_order_ids = fields.List(fields.Nested(TeamOrderRef))
+
+
+class TeamOrderPlaced(Schema):
+    team = fields.Nested(TeamRef, required=True)
+    order = fields.Nested(Order, required=True)
+
+
+class OrderPage(Schema):
+    items = fields.List(fields.Nested(Order), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer()
+    page_size = fields.Integer()
+
+
+class OrderQuery(Paging):
+    status = fields.String(validate=validate.OneOf(ORDER_STATUSES))
+    type = fields.String(validate=validate.OneOf(("normal", "team")))
+
+
+class AdminOrderQuery(OrderQuery):
+    team_id = fields.Integer(validate=validate.Range(min=1))
+
+
+class PaymentStarted(Schema):
+    payment_id = fields.Integer(required=True)
+    prepay_id = fields.String(required=True)
+
+
+class SandboxPay(Schema):
+    result = fields.String(load_default="success", validate=validate.OneOf(("success", "fail")))
+
+
+class SandboxPaid(Schema):
+    prepay_id = fields.String()
+    state = fields.String()
+
+
+class ShareProduct(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    cover_image = fields.String(allow_none=True)
+
+
+class ShareView(Schema):
+    view = fields.String(required=True)
+    team = fields.Nested(Team, required=True)
+    product = fields.Nested(ShareProduct)
+    campaign = fields.Dict(allow_none=True)
+    share_path = fields.String()
+
+
+class Notification(Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String()
+    title = fields.String()
+    body = fields.String()
+    link = fields.String(allow_none=True)
+    created_at = fields.String()
+    read = fields.Boolean()
+
+
+class NotificationPage(Schema):
+    items = fields.List(fields.Nested(Notification), required=True)
+    unread = fields.Integer(required=True)
+    total = fields.Integer()
+    page = fields.Integer()
+    page_size = fields.Integer()
+
+
+class MarkRead(Schema):
+    ids = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1)),
+                      validate=validate.Length(max=200))
+
+
+class Unread(Schema):
+    unread = fields.Integer(required=True)
+
+
+class LedgerCheck(Schema):
+    movements = fields.Integer()
+    balanced = fields.Boolean(required=True)
+    orders_negative = fields.List(fields.Integer())

@@ -3,23 +3,41 @@
 It owns no data and no rules; every route checks who calls and what they sent,
 asks one service, and shapes the answer.
 """
+import base64
+
 import requests
+from werkzeug.wrappers import Response
 
 from gateway import openapi
 from gateway import schemas as s
 from gateway.routing import route
 from plumbing import settings
+from plumbing.errors import BadRequest, NotFound
 from plumbing.probes import ServiceBase
 from plumbing.rpc import RemoteService
 from plumbing.web import http
 
 SHOP, ADMIN, OPS, AUTH = "shop", "merchant", "ops", "auth"
+GROUP, ORDERS, PAYMENT = "group-buy", "orders", "payment"
+IDEMPOTENCY_KEY = "Idempotency-Key"
+
+
+def _idempotency_key(request):
+    """A client's retry of the same purchase carries the same key and gets the same order."""
+    key = request.headers.get(IDEMPOTENCY_KEY)
+    if key is not None and not 1 <= len(key) <= 64:
+        raise BadRequest("invalid_idempotency_key", "Idempotency-Key must be 1-64 characters.")
+    return key
 
 
 class GatewayService(ServiceBase):
     name = "gateway"
     accounts = RemoteService("accounts")
     catalog = RemoteService("catalog")
+    teams = RemoteService("teams")
+    orders = RemoteService("orders")
+    payments = RemoteService("payments")
+    notify = RemoteService("notify")
 
     @http("GET", "/openapi.json")
     def openapi_document(self, request):
@@ -84,7 +102,85 @@ class GatewayService(ServiceBase):
     @route("GET", "/api/v1/products/<int:product_id>", "Product detail", SHOP,
            response=s.ProductDetail())
     def get_product(self, request, product_id):
-        return self.catalog.get_product(product_id)
+        product = self.catalog.get_product(product_id)
+        return {**product, **self.teams.product_group_buy(product_id)}
+
+    # --- group buying -------------------------------------------------------
+    @route("POST", "/api/v1/teams", "Open a team (开团): places the leader's team order", GROUP,
+           role="customer", body=s.OpenTeam(), response=s.TeamOrderPlaced(), status=201)
+    def open_team(self, request, user, body):
+        return self.orders.place_team_order(
+            user["user_id"], body["campaign_id"], body["sku_id"], body["quantity"],
+            address_id=body.get("address_id"), idempotency_key=_idempotency_key(request))
+
+    @route("POST", "/api/v1/teams/<int:team_id>/join", "Join a team (参团): reserves a seat",
+           GROUP, role="customer", body=s.JoinTeam(), response=s.TeamOrderPlaced(), status=201)
+    def join_team(self, request, user, body, team_id):
+        return self.orders.place_team_order(
+            user["user_id"], None, body["sku_id"], body["quantity"], team_id=team_id,
+            address_id=body.get("address_id"), idempotency_key=_idempotency_key(request))
+
+    @route("GET", "/api/v1/teams/<int:team_id>", "A team: status, seats left, deadline, members",
+           GROUP, response=s.Team())
+    def get_team(self, request, team_id):
+        return self.teams.get_team(team_id)
+
+    @route("GET", "/api/v1/teams/share/<token>", "The shared team page (join, full or ended)",
+           GROUP, response=s.ShareView())
+    def shared_team(self, request, token):
+        return self.teams.team_by_share_token(token)
+
+    @http("GET", "/api/v1/teams/share/<token>/qr.png")
+    def shared_team_qr(self, request, token):
+        png = self.teams.team_share_qr(token, request.host_url.rstrip("/"))
+        return Response(base64.b64decode(png), mimetype="image/png")
+
+    # --- orders and payment ---------------------------------------------------
+    @route("GET", "/api/v1/orders", "My orders, normal and team orders in one list", ORDERS,
+           role="customer", query=s.OrderQuery(), response=s.OrderPage())
+    def list_orders(self, request, user, query):
+        return self.orders.list_orders(user["user_id"], **query)
+
+    @route("GET", "/api/v1/orders/<int:order_id>", "One of my orders, with its team's orders",
+           ORDERS, role="customer", response=s.Order())
+    def get_order(self, request, user, order_id):
+        return self.orders.get_order(user["user_id"], order_id)
+
+    @route("POST", "/api/v1/orders/<int:order_id>/cancel", "Cancel an unpaid order", ORDERS,
+           role="customer", response=s.Order())
+    def cancel_order(self, request, user, order_id):
+        return self.orders.cancel_order(user["user_id"], order_id)
+
+    @route("POST", "/api/v1/orders/<int:order_id>/pay", "Start paying: a WeChat Pay prepay id",
+           ORDERS, role="customer", response=s.PaymentStarted())
+    def pay_order(self, request, user, order_id):
+        return self.orders.start_payment(user["user_id"], order_id)
+
+    @route("POST", "/sandbox/wechatpay/<prepay_id>/pay",
+           "Dev and test only: the shopper pays in the WeChat Pay sandbox", PAYMENT,
+           body=s.SandboxPay(), response=s.SandboxPaid())
+    def sandbox_pay(self, request, body, prepay_id):
+        if settings.is_production():
+            raise NotFound("route_not_found", "The requested URL was not found on the server.")
+        return self.payments.sandbox_pay(prepay_id, body["result"])
+
+    @http("POST", "/callbacks/wechatpay/<any(payment, refund):kind>")
+    def wechatpay_callback(self, request, kind):
+        """The provider's signed notification, passed on untouched: payments verifies it."""
+        answer = self.payments.handle_notification(
+            kind, dict(request.headers), request.get_data(as_text=True))
+        return answer["status"], answer["body"]
+
+    # --- notifications --------------------------------------------------------
+    @route("GET", "/api/v1/notifications", "My inbox", SHOP, role="any", query=s.Paging(),
+           response=s.NotificationPage())
+    def list_notifications(self, request, user, query):
+        return self.notify.list_notifications(user["user_id"], **query)
+
+    @route("POST", "/api/v1/notifications/read", "Mark some (ids) or all messages read", SHOP,
+           role="any", body=s.MarkRead(), response=s.Unread())
+    def mark_notifications_read(self, request, user, body):
+        return self.notify.mark_read(user["user_id"], body.get("ids"))
 
     # --- merchant back office -----------------------------------------------
     @route("POST", "/admin/v1/categories", "Create a category (two levels)", ADMIN,
@@ -122,7 +218,48 @@ class GatewayService(ServiceBase):
     def unpublish_product(self, request, user, product_id):
         return self.catalog.unpublish_product(user["user_id"], product_id)
 
+    @route("POST", "/admin/v1/campaigns", "Create a group-buy campaign (拼团活动)", ADMIN,
+           role="merchant", body=s.CampaignInput(), response=s.Campaign(), status=201)
+    def create_campaign(self, request, user, body):
+        return self.teams.create_campaign(user["user_id"], body)
+
+    @route("GET", "/admin/v1/campaigns", "My campaigns with their status", ADMIN,
+           role="merchant", query=s.CampaignQuery(), response=s.CampaignPage())
+    def list_campaigns(self, request, user, query):
+        return self.teams.list_campaigns(user["user_id"], **query)
+
+    @route("GET", "/admin/v1/campaigns/<int:campaign_id>", "One campaign", ADMIN,
+           role="merchant", response=s.Campaign())
+    def get_campaign(self, request, user, campaign_id):
+        return self.teams.get_campaign(campaign_id, merchant_id=user["user_id"])
+
+    @route("PUT", "/admin/v1/campaigns/<int:campaign_id>",
+           "Edit a campaign (all fields before it starts; only a later end while active)", ADMIN,
+           role="merchant", body=s.CampaignChange(), response=s.Campaign())
+    def update_campaign(self, request, user, body, campaign_id):
+        return self.teams.update_campaign(user["user_id"], campaign_id, body)
+
+    @route("POST", "/admin/v1/campaigns/<int:campaign_id>/invalidate", "End a campaign early",
+           ADMIN, role="merchant", response=s.Campaign())
+    def invalidate_campaign(self, request, user, campaign_id):
+        return self.teams.invalidate_campaign(user["user_id"], campaign_id)
+
+    @route("GET", "/admin/v1/teams", "Teams (团单列表) by campaign and status, with order ids",
+           ADMIN, role="merchant", query=s.AdminTeamQuery(), response=s.AdminTeamPage())
+    def admin_list_teams(self, request, user, query):
+        return self.teams.admin_list_teams(user["user_id"], **query)
+
+    @route("GET", "/admin/v1/orders", "Orders, normal and team, with their type", ADMIN,
+           role="merchant", query=s.AdminOrderQuery(), response=s.OrderPage())
+    def admin_list_orders(self, request, user, query):
+        return self.orders.admin_list_orders(**query)
+
     # --- ops ----------------------------------------------------------------
+    @route("GET", "/admin/v1/ops/ledger", "Does the money ledger balance?", OPS, role="ops",
+           response=s.LedgerCheck())
+    def ledger_check(self, request, user):
+        return self.payments.ledger_check()
+
     @route("GET", "/admin/v1/ops/health", "Health of every service", OPS, role="ops",
            response=s.OpsHealth())
     def services_health(self, request, user):

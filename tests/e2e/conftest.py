@@ -7,7 +7,8 @@ from tests.e2e.stack import Stack
 
 
 @pytest.fixture(scope="module")
-def stack(migrated, tmp_path_factory):
+def stack(migrated, tmp_path_factory, request):
+    """The whole stack for one test module; a module may set STACK_ENV (extra settings)."""
     for service in settings.SERVICES:
         empty_database(service)
     queues = topology.declare_all()
@@ -15,7 +16,7 @@ def stack(migrated, tmp_path_factory):
         channel = conn.channel()
         for queue in queues:
             queue(channel).purge()
-    running = Stack(tmp_path_factory.mktemp("stack"))
+    running = Stack(tmp_path_factory.mktemp("stack"), **getattr(request.module, "STACK_ENV", {}))
     running.prepare()
     try:
         running.start_all()

@@ -44,6 +44,13 @@ class Stack:
         self.processes[name] = subprocess.Popen(command, cwd=ROOT, env={**self.env, **extra_env},
                                                 stdout=log, stderr=subprocess.STDOUT)
 
+    def start_replica(self, name, port, **extra_env):
+        """A second process of the same service (its probes on another port)."""
+        replica = f"{name}-replica"
+        self.commands[replica] = self.commands[name]
+        self.start(replica, **{f"{name.upper()}_PORT": str(port), **extra_env})
+        return replica
+
     def start_all(self):
         for name in self.commands:
             self.start(name)
@@ -54,7 +61,7 @@ class Stack:
                        check=True, stdout=subprocess.DEVNULL)
 
     def health_url(self, name):
-        return f"http://127.0.0.1:{settings.PORTS[name]}/health"
+        return f"http://127.0.0.1:{settings.PORTS[name.split('-')[0]]}/health"
 
     def wait_healthy(self, names, timeout=60):
         deadline = time.monotonic() + timeout
