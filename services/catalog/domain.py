@@ -4,6 +4,12 @@ Products move draft -> published <-> unpublished; their SKU list always has 1-50
 SKUs with distinct specs. A stock reservation moves reserved -> committed (the units
 are sold) or reserved -> released (the units go back); both ends are final, and
 repeating the move that got there is a harmless no-op, so callers can retry.
+An order's stock is the reservation `order-<order_id>`: committed when the order goes
+to ship, released when it is cancelled or refunded.
+
+A product is in group buy while one of its campaigns (copies of the teams service's)
+runs: started, not yet ended, not invalidated. It is worked out from the clock when
+asked, so it turns on and off as time passes without anything firing.
 """
 from plumbing.errors import BadRequest, Conflict, NotFound
 from plumbing.validation import invalid  # noqa: F401  (domain.invalid is used across catalog)
@@ -204,3 +210,40 @@ def release(state):
         raise Conflict("reservation_committed",
                        "This reservation was committed; its stock is sold and cannot be released.")
     return state == RESERVED
+
+
+def order_reservation_id(order_id):
+    """The reservation an order's stock is held under (the contract with orders)."""
+    return f"order-{order_id}"
+
+
+# --- group buy -------------------------------------------------------------------
+
+def campaign_running(campaign, now):
+    """starts_at <= now < ends_at, and not ended early by the merchant."""
+    return not campaign["invalidated"] and campaign["starts_at"] <= now < campaign["ends_at"]
+
+
+def group_buy_product_ids(campaigns, now):
+    """The ids of products with a running campaign, from campaign dicts (with product_id)."""
+    return {c["product_id"] for c in campaigns if campaign_running(c, now)}
+
+
+CAMPAIGN_FIELDS = ("product_id", "starts_at", "ends_at", "invalidated", "group_prices",
+                   "changed_at")
+
+
+def campaign_copy(stored, incoming):
+    """The copy of a campaign after a `campaign_changed` event.
+
+    Events carry no version, so the one emitted later (changed_at) wins; one whose
+    time is unknown is taken as the latest. An invalidation is final whatever order
+    the events arrive in, so a late copy of an older state never revives a campaign.
+    """
+    if stored is None:
+        return dict(incoming)
+    older = (incoming["changed_at"] is not None and stored["changed_at"] is not None
+             and incoming["changed_at"] < stored["changed_at"])
+    newest = stored if older else incoming
+    return {**newest, "invalidated": stored["invalidated"] or incoming["invalidated"],
+            "changed_at": newest["changed_at"] or stored["changed_at"]}

@@ -3,6 +3,10 @@
 Stock is the number of units still available to reserve: a reservation takes units
 out of `skus.stock` at once, so `stock >= 0` (a database CHECK) is the guarantee
 that nothing is ever oversold.
+
+A product is in group buy (拼团) while one of its campaigns runs; campaigns are the
+teams service's, and catalog keeps a copy of their windows (`product_campaigns`)
+to answer that from the clock at read time: no stored flag to go stale.
 """
 from datetime import datetime
 
@@ -43,9 +47,6 @@ class Product(Base):
     status: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="draft")
     # Bumped on every change; consumers of `product_changed` keep the newest only.
     version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
-    # Set by the teams service (through an event, later) when a campaign runs.
-    group_buy: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False,
-                                            server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
     published_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
@@ -94,3 +95,18 @@ class StockReservation(Base):
     state: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="reserved")
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+
+
+class ProductCampaign(Base):
+    """Catalog's copy of a teams campaign, from `teams.campaign_changed` events. No
+    foreign key to products: it is another service's fact, kept as it was told."""
+    __tablename__ = "product_campaigns"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    product_id: Mapped[int] = mapped_column(sa.Integer, nullable=False, index=True)
+    starts_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    ends_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    invalidated: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
+    group_prices: Mapped[list] = mapped_column(sa.JSON, nullable=False)  # [{sku_id, group_price}]
+    # When teams emitted the newest change applied here (its envelope's occurred_at).
+    changed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

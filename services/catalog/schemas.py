@@ -1,11 +1,13 @@
-"""Wire formats of the catalog service's RPC input (marshmallow).
+"""Wire formats of the catalog service's RPC input and of the events it reads (marshmallow).
 
 Every RPC argument goes through `load` first: a service never trusts its caller.
 Schemas check shape, types and single-field ranges; rules that involve several
 fields or the stored state (spec uniqueness, market price vs price, SKU count)
 live in domain.py.
 """
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from datetime import timezone
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from plumbing.validation import load  # noqa: F401  (the services' one loader)
 from services.catalog import domain
@@ -26,6 +28,22 @@ class StrictInteger(fields.Integer):
         if isinstance(value, bool):
             raise self.make_error("invalid", input=value)
         return super()._validated(value)
+
+
+class StrictBoolean(fields.Boolean):
+    """Only true or false: 1 and "yes" are a sender's mistake, not a choice."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class UtcDateTime(fields.AwareDateTime):
+    """A time with its zone, turned to UTC: the one zone stored (SQLite keeps no zone)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).astimezone(timezone.utc)
 
 
 class Trimmed(fields.String):
@@ -161,4 +179,28 @@ class ReserveArgs(ReservationArgs):
                         validate=validate.Length(min=1, max=domain.MAX_SKUS))
 
 
-# --- loading ---------------------------------------------------------------------
+# --- events from other services ------------------------------------------------------
+# Only the fields catalog reads are kept, so a producer may add fields; a payload
+# missing one fails the handler and ends in the dead-letter queue, never half-applied.
+
+class EventData(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class GroupPrice(EventData):
+    sku_id = Id(required=True)
+    group_price = Fen(required=True)
+
+
+class CampaignChanged(EventData):
+    id = Id(required=True)
+    product_id = Id(required=True)
+    starts_at = UtcDateTime(required=True)
+    ends_at = UtcDateTime(required=True)
+    invalidated = StrictBoolean(required=True)
+    skus = fields.List(fields.Nested(GroupPrice), required=True)
+
+
+class OrderEvent(EventData):
+    order_id = Id(required=True)

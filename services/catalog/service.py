@@ -1,12 +1,20 @@
 """The catalog service: entrypoints only. Input rules are in schemas.py, business
-rules in domain.py, queries in store.py, answers and event payloads in views.py."""
+rules in domain.py, queries in store.py, answers and event payloads in views.py.
+
+It follows other services through events: teams' campaigns (kept as copies, from
+which the group-buy flag is worked out when asked) and orders' ends (an order's
+stock reservation is committed when it goes to ship, released when it is cancelled
+or refunded).
+"""
+from datetime import datetime, timezone
+
 from plumbing import clock, settings
 from plumbing.db import Database
-from plumbing.entrypoints import rpc
+from plumbing.entrypoints import event_handler, rpc
 from plumbing.errors import Forbidden, NotFound
 from plumbing.probes import ServiceBase
 from services.catalog import demo, domain, schemas, store, views
-from services.catalog.models import Category, Product, Sku
+from services.catalog.models import Category, Product, ProductCampaign, Sku
 
 PRODUCT_CHANGED = "product_changed"
 
@@ -43,7 +51,7 @@ class CatalogService(ServiceBase):
         skus = [Sku(**sku) for sku in data.pop("skus")]
         now = clock.now()
         product = Product(merchant_id=merchant_id, status=domain.DRAFT, version=1,
-                          group_buy=False, created_at=now, updated_at=now, skus=skus, **data)
+                          created_at=now, updated_at=now, skus=skus, **data)
         return self._announce(product)
 
     @rpc
@@ -62,7 +70,7 @@ class CatalogService(ServiceBase):
     def publish_product(self, merchant_id, product_id):
         product = self._owned(merchant_id, product_id, lock=True)
         if not domain.publish(product.status, len(product.skus)):
-            return views.admin_product(product)
+            return self._admin_view(product)
         product.status = domain.PUBLISHED
         product.published_at = clock.now()
         return self._announce(self._touched(product))
@@ -71,20 +79,21 @@ class CatalogService(ServiceBase):
     def unpublish_product(self, merchant_id, product_id):
         product = self._owned(merchant_id, product_id, lock=True)
         if not domain.unpublish(product.status):
-            return views.admin_product(product)
+            return self._admin_view(product)
         product.status = domain.UNPUBLISHED
         return self._announce(self._touched(product))
 
     @rpc
     def admin_get_product(self, merchant_id, product_id):
-        return views.admin_product(self._owned(merchant_id, product_id))
+        return self._admin_view(self._owned(merchant_id, product_id))
 
     @rpc
     def admin_list_products(self, merchant_id, status=None, page=1, page_size=20):
         args = schemas.load(schemas.AdminListArgs, {"merchant_id": merchant_id, "status": status,
                                                     "page": page, "page_size": page_size})
         products, total = store.merchant_products(self.db.session, **args)
-        return views.page([views.admin_product(p) for p in products], total,
+        group_buy = self._group_buy_ids([p.id for p in products])
+        return views.page([views.admin_product(p, p.id in group_buy) for p in products], total,
                           args["page"], args["page_size"])
 
     # --- shoppers -----------------------------------------------------------------
@@ -102,13 +111,15 @@ class CatalogService(ServiceBase):
         rows, total = store.published_listing(self.db.session, filters,
                                               domain.sort_keys(args["sort"]),
                                               args["page"], args["page_size"])
-        return views.page([views.listing_item(*row) for row in rows], total,
-                          args["page"], args["page_size"])
+        group_buy = self._group_buy_ids([product.id for product, _, _ in rows])
+        return views.page([views.listing_item(*row, group_buy=row[0].id in group_buy)
+                           for row in rows], total, args["page"], args["page_size"])
 
     @rpc
     def get_product(self, product_id):
         product_id = schemas.load(schemas.ProductArgs, {"product_id": product_id})["product_id"]
-        return views.shopper_product(store.published_product(self.db.session, product_id))
+        product = store.published_product(self.db.session, product_id)
+        return views.shopper_product(product, product.id in self._group_buy_ids([product.id]))
 
     # --- stock ----------------------------------------------------------------------
 
@@ -133,28 +144,50 @@ class CatalogService(ServiceBase):
 
     @rpc
     def commit_reservation(self, reservation_id):
-        reservation_id, rows = self._reservation(reservation_id)
-        if not rows:
-            raise NotFound("reservation_not_found", f"There is no reservation {reservation_id}.")
-        if domain.commit(rows[0].state):  # a reservation's rows always share one state
-            store.set_state(rows, domain.COMMITTED)
-        return views.reservation(reservation_id, rows[0].state, _items(rows))
+        return self._commit(self._reservation_id(reservation_id))
 
     @rpc
     def release_reservation(self, reservation_id):
         """Returns the stock once. An unknown id is a no-op: the release may be for an
         order whose reserve never happened."""
-        reservation_id, rows = self._reservation(reservation_id)
-        if not rows:
-            return {"released": 0}
-        released = 0
-        if domain.release(rows[0].state):
-            for row in rows:  # ordered by sku id, like every other stock lock
-                store.return_stock(self.db.session, row.sku_id, row.quantity)
-                released += row.quantity
-            store.set_state(rows, domain.RELEASED)
-        return {**views.reservation(reservation_id, rows[0].state, _items(rows)),
-                "released": released}
+        return self._release(self._reservation_id(reservation_id))
+
+    @event_handler("orders", "order_to_ship")
+    def on_order_to_ship(self, event):
+        """The order's units are sold. A reservation that is missing or was released
+        fails the handler, so the event ends in the dead-letter queue for a person."""
+        order_id = schemas.load(schemas.OrderEvent, event.data)["order_id"]
+        self._commit(domain.order_reservation_id(order_id))
+
+    @event_handler("orders", "order_cancelled")
+    def on_order_cancelled(self, event):
+        order_id = schemas.load(schemas.OrderEvent, event.data)["order_id"]
+        self._release(domain.order_reservation_id(order_id))
+
+    @event_handler("orders", "order_refunded")
+    def on_order_refunded(self, event):
+        """Refunded before it shipped (team failed, seat refused): its units go back.
+        After a cancellation they are back already, and this is a no-op. A committed
+        reservation (a shipped order) is not this flow: the handler fails on it, and
+        the event waits in the dead-letter queue for a person."""
+        order_id = schemas.load(schemas.OrderEvent, event.data)["order_id"]
+        self._release(domain.order_reservation_id(order_id))
+
+    # --- campaigns (teams' own; catalog keeps their windows) ----------------------
+
+    @event_handler("teams", "campaign_changed")
+    def on_campaign_changed(self, event):
+        data = schemas.load(schemas.CampaignChanged, event.data)
+        incoming = {"product_id": data["product_id"], "starts_at": data["starts_at"],
+                    "ends_at": data["ends_at"], "invalidated": data["invalidated"],
+                    "group_prices": data["skus"], "changed_at": _occurred_at(event)}
+        row = store.campaign(self.db.session, data["id"])
+        copy = domain.campaign_copy(views.campaign(row) if row else None, incoming)
+        if row is None:
+            self.db.session.add(ProductCampaign(id=data["id"], **copy))
+        else:
+            for field, value in copy.items():
+                setattr(row, field, value)
 
     # --- demo ---------------------------------------------------------------------
 
@@ -172,7 +205,7 @@ class CatalogService(ServiceBase):
             texts = {key: value for key, value in item.items() if key not in ("category", "skus")}
             self._announce(Product(
                 merchant_id=merchant_id, category_id=category_ids[item["category"]],
-                status=domain.PUBLISHED, version=1, group_buy=False, created_at=now,
+                status=domain.PUBLISHED, version=1, created_at=now,
                 updated_at=now, published_at=now, skus=[Sku(**sku) for sku in item["skus"]],
                 **texts))
         return len(demo.PRODUCTS)
@@ -209,12 +242,41 @@ class CatalogService(ServiceBase):
         self.db.session.add(product)
         self.db.session.flush()
         self.db.emit(PRODUCT_CHANGED, views.snapshot(product))
-        return views.admin_product(product)
+        return self._admin_view(product)
 
-    def _reservation(self, reservation_id):
-        reservation_id = schemas.load(schemas.ReservationArgs,
-                                      {"reservation_id": reservation_id})["reservation_id"]
-        return reservation_id, store.reservation_rows(self.db.session, reservation_id, lock=True)
+    def _admin_view(self, product):
+        return views.admin_product(product, product.id in self._group_buy_ids([product.id]))
+
+    def _group_buy_ids(self, product_ids):
+        """Those of the products with a campaign running at this moment."""
+        now = clock.now()
+        campaigns = store.live_campaigns(self.db.session, product_ids, now)
+        return domain.group_buy_product_ids([views.campaign(row) for row in campaigns], now)
+
+    def _reservation_id(self, reservation_id):
+        return schemas.load(schemas.ReservationArgs,
+                            {"reservation_id": reservation_id})["reservation_id"]
+
+    def _commit(self, reservation_id):
+        rows = store.reservation_rows(self.db.session, reservation_id, lock=True)
+        if not rows:
+            raise NotFound("reservation_not_found", f"There is no reservation {reservation_id}.")
+        if domain.commit(rows[0].state):  # a reservation's rows always share one state
+            store.set_state(rows, domain.COMMITTED)
+        return views.reservation(reservation_id, rows[0].state, _items(rows))
+
+    def _release(self, reservation_id):
+        rows = store.reservation_rows(self.db.session, reservation_id, lock=True)
+        if not rows:
+            return {"released": 0}
+        released = 0
+        if domain.release(rows[0].state):
+            for row in rows:  # ordered by sku id, like every other stock lock
+                store.return_stock(self.db.session, row.sku_id, row.quantity)
+                released += row.quantity
+            store.set_state(rows, domain.RELEASED)
+        return {**views.reservation(reservation_id, rows[0].state, _items(rows)),
+                "released": released}
 
     def _replay(self, reservation_id, wanted):
         rows = store.reservation_rows(self.db.session, reservation_id)
@@ -229,6 +291,13 @@ class CatalogService(ServiceBase):
             ids[child_name] = store.ensure_category(self.db.session, child_name, top.id,
                                                     sort_order).id
         return ids
+
+
+def _occurred_at(event):
+    """When the producer emitted the event; None when the envelope does not say."""
+    if not event.occurred_at:
+        return None
+    return clock.aware(datetime.fromisoformat(event.occurred_at)).astimezone(timezone.utc)
 
 
 def _items(rows):

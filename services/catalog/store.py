@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from plumbing import clock
 from plumbing.errors import NotFound
 from services.catalog import domain
-from services.catalog.models import Category, Product, Sku, StockReservation
+from services.catalog.models import Category, Product, ProductCampaign, Sku, StockReservation
 
 skus_table = Sku.__table__
 
@@ -207,3 +207,21 @@ def set_state(rows, state):
     for row in rows:
         row.state = state
         row.updated_at = now
+
+
+# --- campaign copies -------------------------------------------------------------
+
+def campaign(session, campaign_id):
+    """The copy of a campaign, locked, or None. Two first copies racing both find none;
+    the second INSERT then fails on the primary key and its event is retried."""
+    return session.get(ProductCampaign, campaign_id, with_for_update=True)
+
+
+def live_campaigns(session, product_ids, now):
+    """The campaigns of these products that have not ended or been invalidated: the
+    only ones that may be running now (domain.campaign_running decides)."""
+    if not product_ids:
+        return []
+    return session.scalars(sa.select(ProductCampaign).where(
+        ProductCampaign.product_id.in_(product_ids), ProductCampaign.ends_at > now,
+        ProductCampaign.invalidated.is_(False))).all()

@@ -1,5 +1,5 @@
 """What the catalog answers and announces: rows turned into plain JSON-able dicts."""
-from plumbing.clock import isoformat
+from plumbing.clock import aware, isoformat
 from services.catalog import domain
 
 
@@ -34,37 +34,49 @@ def _common(product):
         "description": product.description,
         "image_urls": list(product.image_urls),
         "cover_image": _cover(product),
-        "group_buy": product.group_buy,
         "published_at": isoformat(product.published_at),
     }
 
 
-def admin_product(product):
+def _admin_fields(product):
     skus = _skus(product)
     return {**_common(product), **_shown_price(skus), "status": product.status,
             "version": product.version, "created_at": isoformat(product.created_at),
             "updated_at": isoformat(product.updated_at), "skus": skus}
 
 
+def admin_product(product, group_buy):
+    """`group_buy`: whether one of its campaigns runs now (domain.group_buy_product_ids)."""
+    return {**_admin_fields(product), "group_buy": group_buy}
+
+
 def snapshot(product):
     """The `product_changed` payload: the whole product at this version. Stock is left
-    out: it moves with every order and no event follows it, so a copy would go stale."""
-    return {**admin_product(product), "skus": _skus(product, with_stock=False)}
+    out: it moves with every order and no event follows it, so a copy would go stale.
+    So is group_buy: it changes with the clock, and the campaigns are teams' own."""
+    return {**_admin_fields(product), "skus": _skus(product, with_stock=False)}
 
 
-def shopper_product(product):
+def shopper_product(product, group_buy):
     """Detail page. Campaign and joinable teams are the teams service's to fill."""
     skus = _skus(product)
-    return {**_common(product), **_shown_price(skus), "sales": 0, "skus": skus,
-            "campaign": None, "joinable_teams": []}
+    return {**_common(product), **_shown_price(skus), "group_buy": group_buy, "sales": 0,
+            "skus": skus, "campaign": None, "joinable_teams": []}
 
 
-def listing_item(product, price, market_price):
+def listing_item(product, price, market_price, group_buy):
     """A search result: shown at its cheapest SKU; sales counters come later."""
     return {"id": product.id, "title": product.title, "subtitle": product.subtitle,
             "cover_image": _cover(product),
-            "price": price, "market_price": market_price, "group_buy": product.group_buy,
+            "price": price, "market_price": market_price, "group_buy": group_buy,
             "sales": 0}
+
+
+def campaign(row):
+    """A campaign copy as the rules see it (not an answer: nothing sends it out)."""
+    return {"product_id": row.product_id, "starts_at": aware(row.starts_at),
+            "ends_at": aware(row.ends_at), "invalidated": row.invalidated,
+            "group_prices": row.group_prices, "changed_at": aware(row.changed_at)}
 
 
 def page(items, total, page_number, page_size):

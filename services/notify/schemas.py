@@ -1,1 +1,84 @@
-"""Wire formats of the notify service's RPC and events (marshmallow)."""
+"""Wire formats of the notify service's RPC input and of the events it reads (marshmallow).
+
+RPC input is strict: unknown fields are refused. Event data keeps only the fields
+notify reads, so a producer may add fields without breaking it; a payload that lacks
+one, or carries a wrong type, fails the handler and ends in the dead-letter queue.
+"""
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from plumbing.validation import load  # noqa: F401  (the services' one loader)
+from services.notify import domain
+
+MAX_ID = 2**31 - 1  # ids are PostgreSQL integers; larger ones could never exist
+MAX_MARK = 500
+
+
+class StrictInteger(fields.Integer):
+    """A JSON integer: no numeric strings, floats or booleans (True is an int in Python)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+def Id(**kwargs):  # noqa: N802 - reads as a field type
+    return StrictInteger(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+# --- RPC ------------------------------------------------------------------------------
+
+class UserArgs(Schema):
+    user_id = Id(required=True)
+
+
+class ListArgs(UserArgs):
+    page = StrictInteger(load_default=1, validate=validate.Range(min=1, max=10_000))
+    page_size = StrictInteger(load_default=20,
+                              validate=validate.Range(min=1, max=domain.MAX_PAGE_SIZE))
+
+
+class MarkReadArgs(UserArgs):
+    # None marks every message read; a list marks those of them that are the user's.
+    ids = fields.List(Id(), allow_none=True, load_default=None,
+                      validate=validate.Length(max=MAX_MARK))
+
+
+# --- events ---------------------------------------------------------------------------
+
+class EventData(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class TeamOpened(EventData):
+    team_id = Id(required=True)
+    leader_id = Id(required=True)
+    deadline = fields.AwareDateTime(required=True)
+    # It goes into a URL path: URL-safe characters only.
+    share_token = fields.String(required=True, validate=validate.Regexp(
+        r"^[A-Za-z0-9_-]{1,128}$", error="Must be 1-128 URL-safe characters."))
+    team_size = StrictInteger(required=True, validate=validate.Range(min=2, max=1000))
+
+
+class SeatPaid(EventData):
+    team_id = Id(required=True)
+    user_id = Id(required=True)
+    leader_id = Id(required=True)
+    member_count = StrictInteger(required=True, validate=validate.Range(min=1, max=1000))
+    team_size = StrictInteger(required=True, validate=validate.Range(min=2, max=1000))
+
+
+class TeamOutcome(EventData):
+    team_id = Id(required=True)
+    user_ids = fields.List(Id(), required=True)
+
+
+class RefundSucceeded(EventData):
+    order_id = Id(required=True)
+    user_id = Id(required=True)
+    amount = StrictInteger(required=True, validate=validate.Range(min=1))
+

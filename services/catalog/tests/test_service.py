@@ -133,7 +133,8 @@ def test_the_teams_service_keeps_a_copy_from_the_event(start_service, rpc):
             pass
         time.sleep(0.1)
     assert copy == {"id": product["id"], "version": 2, "title": product["title"],
-                    "status": "published",
+                    "status": "published", "merchant_id": MERCHANT,
+                    "cover_image": product["cover_image"],
                     "skus": [{"id": s["id"], "spec": s["spec"], "price": s["price"]}
                              for s in product["skus"]]}
 
