@@ -231,7 +231,7 @@ class GatewayService(ServiceBase):
     @route("GET", "/admin/v1/campaigns/<int:campaign_id>", "One campaign", ADMIN,
            role="merchant", response=s.Campaign())
     def get_campaign(self, request, user, campaign_id):
-        return self.teams.get_campaign(campaign_id, merchant_id=user["user_id"])
+        return self.teams.admin_get_campaign(user["user_id"], campaign_id)
 
     @route("PUT", "/admin/v1/campaigns/<int:campaign_id>",
            "Edit a campaign (all fields before it starts; only a later end while active)", ADMIN,

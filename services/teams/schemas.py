@@ -1,1 +1,147 @@
-"""Wire formats of the teams service's RPC and events (marshmallow)."""
+"""Wire formats of the teams service's RPC input (marshmallow).
+
+Every RPC argument goes through `load` first: a service never trusts its caller.
+Schemas check shape, types and single-field ranges; rules between fields or against
+stored state (time window, group price below the SKU price) live in domain.py.
+"""
+from datetime import timezone
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from plumbing.validation import load  # noqa: F401  (the services' one loader)
+from services.teams import domain
+
+MAX_ID = 2**31 - 1
+MAX_FEN = 1_000_000_000
+MAX_QUANTITY = 9_999
+MAX_TEAM_SIZE = 100
+MAX_VALIDITY_SECONDS = 30 * 24 * 3600  # a team waits at most a month to fill up
+
+
+class StrictInteger(fields.Integer):
+    """A JSON integer: no numeric strings, floats or booleans (True is an int in Python)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value):
+        if isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
+class UtcDateTime(fields.AwareDateTime):
+    """An ISO 8601 time with its offset (a naive time is ambiguous), kept in UTC."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).astimezone(timezone.utc)
+
+
+def Id(**kwargs):  # noqa: N802 - reads as a field type
+    return StrictInteger(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+def Whole(low, high, **kwargs):  # noqa: N802
+    return StrictInteger(validate=validate.Range(min=low, max=high), **kwargs)
+
+
+# --- campaigns -----------------------------------------------------------------
+
+class CampaignSku(Schema):
+    sku_id = Id(required=True)
+    group_price = Whole(1, MAX_FEN, required=True)
+
+
+def _campaign_fields(required):
+    return {
+        "product_id": Id(required=required),
+        "starts_at": UtcDateTime(required=required),
+        "ends_at": UtcDateTime(required=required),
+        "team_size": Whole(2, MAX_TEAM_SIZE, required=required),
+        "validity_seconds": Whole(1, MAX_VALIDITY_SECONDS, required=required),
+        "per_user_limit": Whole(1, MAX_QUANTITY, required=required),
+        "skus": fields.List(fields.Nested(CampaignSku), required=required,
+                            validate=validate.Length(min=1, max=domain.MAX_CAMPAIGN_SKUS)),
+    }
+
+
+CampaignIn = Schema.from_dict(_campaign_fields(required=True), name="CampaignIn")
+
+
+class CampaignChange(Schema.from_dict(_campaign_fields(required=False))):
+    """The fields to change; the others keep their value."""
+
+    @validates_schema
+    def not_empty(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Nothing to change.")
+
+
+# --- arguments -------------------------------------------------------------------
+
+class PageArgs(Schema):
+    page = Whole(1, 10_000, load_default=1)
+    page_size = Whole(1, domain.MAX_PAGE_SIZE, load_default=20)
+
+
+class MerchantArgs(Schema):
+    merchant_id = Id(required=True)
+
+
+class CampaignArgs(Schema):
+    campaign_id = Id(required=True)
+
+
+class MerchantCampaignArgs(MerchantArgs, CampaignArgs):
+    pass
+
+
+class CampaignListArgs(MerchantArgs, PageArgs):
+    status = fields.String(allow_none=True, load_default=None,
+                           validate=validate.OneOf(domain.CAMPAIGN_STATUSES))
+
+
+class TeamListArgs(MerchantArgs, PageArgs):
+    campaign_id = Id(allow_none=True, load_default=None)
+    status = fields.String(allow_none=True, load_default=None,
+                           validate=validate.OneOf(domain.TEAM_STATUSES))
+
+
+class SeatArgs(Schema):
+    order_id = Id(required=True)
+    user_id = Id(required=True)
+    sku_id = Id(required=True)
+    quantity = Whole(1, MAX_QUANTITY, required=True)
+
+
+class OpenArgs(SeatArgs):
+    campaign_id = Id(required=True)
+
+
+class JoinArgs(SeatArgs):
+    team_id = Id(required=True)
+
+
+class OrderArgs(Schema):
+    order_id = Id(required=True)
+
+
+class TeamArgs(Schema):
+    team_id = Id(required=True)
+
+
+class ProductArgs(Schema):
+    product_id = Id(required=True)
+
+
+class TokenArgs(Schema):
+    token = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class QrArgs(TokenArgs):
+    base_url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False,
+                          validate=validate.Length(max=200))
+
+    @post_load
+    def without_trailing_slash(self, data, **kwargs):
+        return {**data, "base_url": data["base_url"].rstrip("/")}
