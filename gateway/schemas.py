@@ -379,7 +379,8 @@ class SandboxPay(Schema):
 
 class SandboxPaid(Schema):
     prepay_id = fields.String()
-    state = fields.String()
+    trade_state = fields.String()
+    transaction_id = fields.String(allow_none=True)
 
 
 class ShareProduct(Schema):
@@ -426,4 +427,5 @@ class Unread(Schema):
 class LedgerCheck(Schema):
     movements = fields.Integer()
     balanced = fields.Boolean(required=True)
-    orders_negative = fields.List(fields.Integer())
+    unbalanced_movements = fields.List(fields.Raw())
+    orders_negative = fields.List(fields.Raw())

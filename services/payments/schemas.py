@@ -1,1 +1,71 @@
-"""Wire formats of the payments service's RPC and events (marshmallow)."""
+"""Wire formats of the payments service's RPC input (marshmallow).
+
+Every RPC argument goes through `load` first: a service never trusts its caller.
+"""
+from marshmallow import Schema, fields, validate
+
+from plumbing.validation import load  # noqa: F401  (the services' one loader)
+from services.payments import domain, sandbox
+
+MAX_FEN = 1_000_000_000  # ten million yuan, inside a 32-bit column
+MAX_ID = 2**31 - 1
+MAX_NOTIFICATION_BYTES = 64 * 1024  # WeChat's notifications are a few kilobytes
+KEY = validate.Regexp(r"^[\x21-\x7e]{1,64}\Z", error="Must be 1-64 printable characters without spaces.")
+
+
+class StrictInteger(fields.Integer):
+    """A JSON integer: no numeric strings, floats or booleans (True is an int in Python)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value):
+        if isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
+class Trimmed(fields.String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+def Id(**kwargs):  # noqa: N802 - reads as a field type
+    return StrictInteger(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+def Fen(**kwargs):  # noqa: N802
+    return StrictInteger(validate=validate.Range(min=1, max=MAX_FEN,
+                                                 error="Must be between 1 and {max} fen."),
+                         **kwargs)
+
+
+class OrderArgs(Schema):
+    order_id = Id(required=True)
+
+
+class CreatePaymentArgs(OrderArgs):
+    user_id = Id(required=True)
+    amount = Fen(required=True)
+    # WeChat shows it on the payment page and takes at most 127 characters.
+    description = Trimmed(required=True, validate=validate.Length(min=1, max=127))
+    idempotency_key = fields.String(allow_none=True, load_default=None, validate=KEY)
+    payer_openid = fields.String(allow_none=True, load_default=None,
+                                 validate=validate.Length(min=1, max=128))
+
+
+class SandboxPayArgs(Schema):
+    prepay_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    result = fields.String(required=True, validate=validate.OneOf(sandbox.PAY_RESULTS))
+
+
+class NotificationArgs(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(domain.NOTICE_KINDS))
+    headers = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    body = fields.String(required=True, validate=validate.Length(max=MAX_NOTIFICATION_BYTES))
+
+
+class RefundArgs(OrderArgs):
+    amount = Fen(required=True)
+    reason = Trimmed(required=True, validate=validate.Length(min=1, max=80))  # WeChat's limit
+    refund_key = fields.String(required=True, validate=KEY)

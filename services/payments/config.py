@@ -1,0 +1,88 @@
+"""Settings of the payments service, read at call time (tests change them per test).
+
+Documented in README.md ("Settings"); the key files are read by keys.py.
+"""
+from plumbing import settings
+
+SANDBOX, REAL = "sandbox", "real"
+
+
+def mode():
+    """Which WeChat Pay: the sandbox outside production, the real one in production."""
+    value = settings.env("PINTUAN_WECHATPAY_MODE", REAL if settings.is_production() else SANDBOX)
+    if value not in (SANDBOX, REAL):
+        raise RuntimeError(f"PINTUAN_WECHATPAY_MODE must be sandbox or real, not {value!r}.")
+    return value
+
+
+def payment_notify_url():
+    return settings.env("PINTUAN_PAYMENT_NOTIFY_URL", "http://127.0.0.1:8000/callbacks/wechatpay/payment")
+
+
+def refund_notify_url():
+    return settings.env("PINTUAN_REFUND_NOTIFY_URL", "http://127.0.0.1:8000/callbacks/wechatpay/refund")
+
+
+def seconds_list(name, default):
+    raw = settings.env(name, default)
+    try:
+        values = [float(part) for part in raw.split(",") if part.strip()]
+    except ValueError:
+        raise RuntimeError(f"{name} must be comma-separated seconds, not {raw!r}.") from None
+    if not values or any(value < 0 for value in values):
+        raise RuntimeError(f"{name} must list at least one non-negative number of seconds.")
+    return values
+
+
+def refund_retry_seconds():
+    """Waits before each resubmission of a refund the provider did not take."""
+    return seconds_list("PINTUAN_REFUND_RETRY_SECONDS", "1,5,30,120,600")
+
+
+def sandbox_retry_seconds():
+    """Waits before each redelivery of a sandbox notification the callback refused."""
+    return seconds_list("PINTUAN_SANDBOX_RETRY_SECONDS", "1,2,5,15,30,60")
+
+
+def sandbox_duplicate_rate():
+    """How often the sandbox delivers an acknowledged notification a second time."""
+    try:
+        rate = float(settings.env("PINTUAN_SANDBOX_DUPLICATE_RATE", "0.1"))
+    except ValueError:
+        rate = -1.0
+    if not 0 <= rate <= 1:
+        raise RuntimeError("PINTUAN_SANDBOX_DUPLICATE_RATE must be between 0 and 1.")
+    return rate
+
+
+def sandbox_refund_delay_seconds():
+    """How long after the provider took a refund the sandbox reports it succeeded."""
+    try:
+        delay = float(settings.env("PINTUAN_SANDBOX_REFUND_DELAY_SECONDS", "1"))
+    except ValueError:
+        delay = -1.0
+    if delay < 0:
+        raise RuntimeError("PINTUAN_SANDBOX_REFUND_DELAY_SECONDS must be a non-negative number.")
+    return delay
+
+
+def real_credentials():
+    """The merchant's identity for `real` mode; every one of them is required."""
+    names = {"mchid": "PINTUAN_WECHATPAY_MCHID", "appid": "PINTUAN_WECHATPAY_APPID",
+             "merchant_serial": "PINTUAN_WECHATPAY_MERCHANT_SERIAL",
+             "platform_serial": "PINTUAN_WECHATPAY_PLATFORM_SERIAL"}
+    values = {key: settings.env(name) for key, name in names.items()}
+    missing = [names[key] for key, value in values.items() if not value]
+    if missing:
+        raise RuntimeError(f"PINTUAN_WECHATPAY_MODE=real needs {', '.join(missing)}.")
+    return values
+
+
+def check():
+    """Reads every setting once, so a wrong one stops the service at start, not in a timer."""
+    mode()
+    refund_retry_seconds()
+    if mode() == SANDBOX:
+        sandbox_retry_seconds()
+        sandbox_duplicate_rate()
+        sandbox_refund_delay_seconds()
