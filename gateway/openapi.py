@@ -56,9 +56,16 @@ def _operation_id(route):
     return f"{route.method.lower()}_{words}"
 
 
+def _schema_name(schema):
+    """A schema's component name; a partial (all-optional) use gets its own name."""
+    cls = schema if isinstance(schema, type) else type(schema)
+    partial = not isinstance(schema, type) and schema.partial is True
+    return f"{cls.__name__}Partial" if partial else cls.__name__
+
+
 def build():
     spec = APISpec(title="Pintuan API", version="1.0.0", openapi_version="3.0.3",
-                   plugins=[MarshmallowPlugin()],
+                   plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
                    info={"description": "Group-buying shop: shoppers under /api/v1, "
                                         "merchants and ops under /admin/v1."})
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",

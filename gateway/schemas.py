@@ -230,9 +230,9 @@ class CampaignInput(Schema):
     skus = fields.List(fields.Nested(CampaignSkuInput), required=True, validate=validate.Length(1, 50))
 
 
-class CampaignChange(CampaignInput):
-    class Meta:
-        partial = True
+def CampaignChange():  # noqa: N802 - reads as a schema
+    """The fields of a campaign, each optional: the teams service judges which may change."""
+    return CampaignInput(partial=True)
 
 
 class CampaignSku(Schema):

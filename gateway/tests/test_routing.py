@@ -81,3 +81,10 @@ def test_openapi_documents_every_route_with_its_security():
         assert str(route.status) in operation["responses"]
     assert len({op["operationId"] for ops in document["paths"].values() for op in ops.values()}) \
         == len(ROUTES)
+
+
+def test_openapi_names_every_schema_once():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # apispec warns when two schemas take one name
+        openapi.build()
