@@ -14,9 +14,11 @@ import sys
 import traceback
 from collections import namedtuple
 
+import eventlet
 from kombu import Exchange, Queue
 from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler
+from nameko.messaging import QueueConsumer
 from nameko.rpc import Rpc
 from nameko.standalone.events import get_event_exchange
 from nameko.timer import Timer
@@ -157,6 +159,15 @@ class TransactionalTimer(Timer):
 
     def __init__(self, interval, eager=True, **kwargs):
         super().__init__(interval, eager=eager, **kwargs)
+
+    def _run(self):
+        # Nameko starts extensions side by side: an eager first tick could make an RPC
+        # before the reply queue is consumed, and its answer would be lost.
+        with eventlet.Timeout(30, False):
+            for extension in list(self.container.shared_extensions.values()):
+                if isinstance(extension, QueueConsumer):
+                    extension._consumers_ready.wait()
+        super()._run()
 
     def handle_result(self, worker_ctx, result, exc_info):
         result, exc_info = _commit_then(worker_ctx, result, exc_info)

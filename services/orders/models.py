@@ -1,6 +1,80 @@
-"""Tables of the orders service. Only the outbox and inbox (plumbing.messaging) so far."""
-from sqlalchemy.orm import DeclarativeBase
+"""Tables of the orders service (plus the outbox and inbox of plumbing.messaging).
+
+An order keeps snapshots of what was bought (title, spec, unit price, address) as they
+were when it was placed: later changes to the product or the address book never
+rewrite an order. While `placing`, the fields the teams service answers are still empty;
+a CHECK makes every shown order complete.
+"""
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.orders import domain
 
 
 class Base(DeclarativeBase):
     pass
+
+
+def _one_of(column, values):
+    return f"{column} IN ({', '.join(repr(value) for value in values)})"
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "idempotency_key", name="uq_orders_user_idempotency_key"),
+        sa.CheckConstraint(_one_of("type", domain.TYPES), name="ck_orders_type"),
+        sa.CheckConstraint(_one_of("status", domain.STATUSES), name="ck_orders_status"),
+        sa.CheckConstraint("quantity > 0", name="ck_orders_quantity"),
+        sa.CheckConstraint(
+            "status = 'placing' OR (product_id IS NOT NULL AND unit_price > 0 AND amount > 0 "
+            "AND title IS NOT NULL AND spec IS NOT NULL AND pay_deadline IS NOT NULL)",
+            name="ck_orders_placed_complete"),
+        sa.CheckConstraint("type = 'normal' OR status = 'placing' OR team_id IS NOT NULL",
+                           name="ck_orders_team_has_team"),
+        sa.Index("ix_orders_user_created", "user_id", "created_at"),
+        sa.Index("ix_orders_status_pay_deadline", "status", "pay_deadline"),
+        sa.Index("ix_orders_status_created", "status", "created_at"),
+        sa.Index("ix_orders_team_id", "team_id"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    type: Mapped[str] = mapped_column(sa.String(10), nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    # The team: the one asked to join while placing, the one teams answered once placed.
+    team_id: Mapped[int | None] = mapped_column(sa.Integer)
+    is_leader: Mapped[bool | None] = mapped_column(sa.Boolean)  # opened its team (团长)
+    campaign_id: Mapped[int | None] = mapped_column(sa.Integer)
+    product_id: Mapped[int | None] = mapped_column(sa.Integer)
+    sku_id: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    quantity: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    unit_price: Mapped[int | None] = mapped_column(sa.Integer)  # fen
+    amount: Mapped[int | None] = mapped_column(sa.Integer)  # fen, unit_price x quantity
+    title: Mapped[str | None] = mapped_column(sa.String(200))
+    spec: Mapped[str | None] = mapped_column(sa.String(100))
+    address: Mapped[dict | None] = mapped_column(sa.JSON)
+    pay_deadline: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    paid_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    payment_id: Mapped[int | None] = mapped_column(sa.Integer)
+    transaction_id: Mapped[str | None] = mapped_column(sa.String(64))
+    cancel_reason: Mapped[str | None] = mapped_column(sa.String(40))
+    refund_reason: Mapped[str | None] = mapped_column(sa.String(40))
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+
+
+class OrderHistory(Base):
+    """One row per status change, written with the change."""
+    __tablename__ = "order_history"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id", ondelete="CASCADE"),
+                                          nullable=False, index=True)
+    from_status: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    to_status: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    reason: Mapped[str | None] = mapped_column(sa.String(40))
+    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)

@@ -1,1 +1,72 @@
-"""Wire formats of the orders service's RPC and events (marshmallow)."""
+"""Wire formats of the orders service's RPC input (marshmallow).
+
+Every RPC argument goes through `load` first: a service never trusts its caller.
+"""
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from plumbing.validation import load  # noqa: F401  (the services' one loader)
+from services.orders import domain
+
+MAX_ID = 2**31 - 1  # ids are PostgreSQL integers: a larger one could never exist
+MAX_QUANTITY = 9_999
+
+
+class StrictInteger(fields.Integer):
+    """A JSON integer: no numeric strings, floats or booleans (True is an int in Python)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value):
+        if isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
+def Id(**kwargs):  # noqa: N802 - reads as a field type
+    return StrictInteger(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+def OptionalId():  # noqa: N802
+    return Id(allow_none=True, load_default=None)
+
+
+class UserArgs(Schema):
+    user_id = Id(required=True)
+
+
+class UserOrderArgs(UserArgs):
+    order_id = Id(required=True)
+
+
+class PlaceTeamOrderArgs(UserArgs):
+    campaign_id = OptionalId()  # opening a team names the campaign...
+    team_id = OptionalId()  # ...joining one names the team
+    sku_id = Id(required=True)
+    quantity = StrictInteger(required=True, validate=validate.Range(min=1, max=MAX_QUANTITY))
+    address_id = OptionalId()
+    idempotency_key = fields.String(allow_none=True, load_default=None,
+                                    validate=validate.Length(min=1, max=64))
+
+    @validates_schema
+    def names_a_campaign_or_a_team(self, data, **kwargs):
+        if data.get("campaign_id") is None and data.get("team_id") is None:
+            raise ValidationError({"campaign_id": ["Name a campaign to open a team, "
+                                                   "or a team_id to join one."]})
+
+
+class PageArgs(Schema):
+    page = StrictInteger(load_default=1, validate=validate.Range(min=1, max=10_000))
+    page_size = StrictInteger(load_default=20,
+                              validate=validate.Range(min=1, max=domain.MAX_PAGE_SIZE))
+    status = fields.String(allow_none=True, load_default=None,
+                           validate=validate.OneOf(domain.SHOWN_STATUSES))
+    type = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(domain.TYPES))
+
+
+class ListArgs(UserArgs, PageArgs):
+    pass
+
+
+class AdminListArgs(PageArgs):
+    team_id = OptionalId()

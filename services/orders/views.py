@@ -1,0 +1,62 @@
+"""What the orders service answers and announces: rows turned into plain dicts."""
+from plumbing.clock import isoformat
+from services.orders import domain
+
+
+def order(row, team_orders=()):
+    """The shopper's view. `team_orders` are the other orders of the same team, shown
+    for 查看同团订单 by id and status only: never another shopper's data."""
+    return {
+        "id": row.id, "type": row.type, "status": row.status, "team_id": row.team_id,
+        "is_leader": row.is_leader, "campaign_id": row.campaign_id,
+        "product_id": row.product_id, "sku_id": row.sku_id, "quantity": row.quantity,
+        "unit_price": row.unit_price, "amount": row.amount, "title": row.title,
+        "spec": row.spec, "address": row.address,
+        "pay_deadline": isoformat(row.pay_deadline), "paid_at": isoformat(row.paid_at),
+        "cancel_reason": row.cancel_reason, "refund_reason": row.refund_reason,
+        "created_at": isoformat(row.created_at), "updated_at": isoformat(row.updated_at),
+        "team_order_ids": [{"id": other.id, "status": other.status} for other in team_orders],
+    }
+
+
+def admin_order(row, team_orders=()):
+    return {**order(row, team_orders), "user_id": row.user_id, "payment_id": row.payment_id,
+            "transaction_id": row.transaction_id}
+
+
+def placement(row, team_orders, reported_team_status=None):
+    """The answer to placing a team order: the team as the shopper sees it, and the order."""
+    team_status = domain.team_status_at_placement(row.is_leader, reported_team_status)
+    return {"team": {"id": row.team_id, "status": team_status},
+            "order": order(row, team_orders)}
+
+
+def page(items, total, page_number, page_size):
+    return {"items": items, "total": total, "page": page_number, "page_size": page_size}
+
+
+# --- event payloads ------------------------------------------------------------------
+
+def order_placed(row):
+    return {"order_id": row.id, "user_id": row.user_id, "team_id": row.team_id,
+            "reason": None, "type": row.type, "amount": row.amount,
+            "pay_deadline": isoformat(row.pay_deadline)}
+
+
+def order_cancelled(row):
+    return {"order_id": row.id, "user_id": row.user_id, "team_id": row.team_id,
+            "reason": row.cancel_reason}
+
+
+def order_paid(row):
+    return {"order_id": row.id, "user_id": row.user_id, "team_id": row.team_id,
+            "amount": row.amount, "paid_at": isoformat(row.paid_at)}
+
+
+def order_to_ship(row):
+    return {"order_id": row.id, "user_id": row.user_id, "team_id": row.team_id}
+
+
+def order_refunded(row, refunded_amount):
+    return {"order_id": row.id, "user_id": row.user_id, "team_id": row.team_id,
+            "amount": refunded_amount, "reason": row.refund_reason}
