@@ -131,7 +131,13 @@ def open_and_pay(campaign):
     placed = open_team(leader, campaign)
     pay(leader, placed["order"]["id"])
     wait_order(leader, placed["order"]["id"], "awaiting_team")
+    wait_team_open(placed["team"]["id"])
     return leader, placed["team"]["id"], placed["order"]["id"]
+
+
+def wait_team_open(team_id):
+    """Orders learns of the payment first; teams opens the team from orders' event."""
+    assert eventually(lambda: team(team_id)["status"] == "open"), team(team_id)
 
 
 def test_three_person_team_succeeds_and_ships(stack, merchant):
@@ -146,6 +152,7 @@ def test_three_person_team_succeeds_and_ships(stack, merchant):
 
     pay(leader, placed["order"]["id"])
     wait_order(leader, placed["order"]["id"], "awaiting_team")
+    wait_team_open(placed["team"]["id"])
     opened = team(placed["team"]["id"])
     assert opened["status"] == "open" and opened["member_count"] == 1
     assert opened["seats_left"] == 2 and opened["expires_at"]
