@@ -4,6 +4,7 @@ never trusts its caller."""
 from marshmallow import Schema, fields, validate
 
 from plumbing.clock import isoformat
+from plumbing.validation import StrictInteger
 
 PHONE = validate.Regexp(r"^1[3-9][0-9]{9}$", error="Must be an 11-digit mainland mobile number.")
 URL = validate.URL(schemes={"http", "https"})
@@ -88,8 +89,8 @@ class AddressList(Schema):
 # --- catalog ---------------------------------------------------------------
 class CategoryInput(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 32))
-    parent_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
-    sort_order = fields.Integer(validate=validate.Range(min=0, max=100000))
+    parent_id = StrictInteger(allow_none=True, validate=validate.Range(min=1))
+    sort_order = StrictInteger(validate=validate.Range(min=0, max=100000))
     icon_url = fields.String(allow_none=True, validate=[validate.Length(max=500), URL])
 
 
@@ -107,18 +108,18 @@ class CategoryList(Schema):
 
 
 class SkuInput(Schema):
-    id = fields.Integer(validate=validate.Range(min=1))
+    id = StrictInteger(validate=validate.Range(min=1))
     spec = fields.String(required=True, validate=validate.Length(1, 64))
-    price = Fen(required=True, strict=True, validate=validate.Range(min=1, max=100_000_000))
-    market_price = Fen(allow_none=True, strict=True, validate=validate.Range(min=1, max=100_000_000))
-    stock = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=10_000_000))
+    price = StrictInteger(required=True, validate=validate.Range(min=1, max=100_000_000))
+    market_price = StrictInteger(allow_none=True, validate=validate.Range(min=1, max=100_000_000))
+    stock = StrictInteger(required=True, validate=validate.Range(min=0, max=10_000_000))
 
 
 class ProductInput(Schema):
     title = fields.String(required=True, validate=validate.Length(1, 100))
     subtitle = fields.String(validate=validate.Length(max=200))
     description = fields.String(validate=validate.Length(max=20000))
-    category_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    category_id = StrictInteger(allow_none=True, validate=validate.Range(min=1))
     image_urls = fields.List(fields.String(validate=[validate.Length(max=500), URL]),
                              validate=validate.Length(max=20))
     skus = fields.List(fields.Nested(SkuInput), required=True, validate=validate.Length(1, 50))
@@ -211,22 +212,22 @@ ORDER_STATUSES = ("pending_payment", "paid", "awaiting_team", "to_ship", "shippe
                   "cancelled", "refunding", "refunded")
 TEAM_STATUSES = ("pending", "open", "succeeded", "failed", "cancelled")
 CAMPAIGN_STATUSES = ("not_started", "active", "ended", "invalidated")
-Quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=99))
+Quantity = StrictInteger(required=True, validate=validate.Range(min=1, max=99))
 
 
 class CampaignSkuInput(Schema):
-    sku_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
-    group_price = Fen(required=True, strict=True, validate=validate.Range(min=1, max=100_000_000))
+    sku_id = StrictInteger(required=True, validate=validate.Range(min=1))
+    group_price = StrictInteger(required=True, validate=validate.Range(min=1, max=100_000_000))
 
 
 class CampaignInput(Schema):
-    product_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    product_id = StrictInteger(required=True, validate=validate.Range(min=1))
     starts_at = UtcDateTime(required=True, format="iso")
     ends_at = UtcDateTime(required=True, format="iso")
-    team_size = fields.Integer(required=True, strict=True, validate=validate.Range(min=2, max=100))
-    validity_seconds = fields.Integer(required=True, strict=True,
+    team_size = StrictInteger(required=True, validate=validate.Range(min=2, max=100))
+    validity_seconds = StrictInteger(required=True,
                                       validate=validate.Range(min=1, max=30 * 24 * 3600))
-    per_user_limit = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=999))
+    per_user_limit = StrictInteger(required=True, validate=validate.Range(min=1, max=999))
     skus = fields.List(fields.Nested(CampaignSkuInput), required=True, validate=validate.Length(1, 50))
 
 
@@ -268,16 +269,16 @@ class CampaignQuery(Paging):
 
 
 class OpenTeam(Schema):
-    campaign_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
-    sku_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    campaign_id = StrictInteger(required=True, validate=validate.Range(min=1))
+    sku_id = StrictInteger(required=True, validate=validate.Range(min=1))
     quantity = Quantity
-    address_id = fields.Integer(strict=True, validate=validate.Range(min=1))
+    address_id = StrictInteger(validate=validate.Range(min=1))
 
 
 class JoinTeam(Schema):
-    sku_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    sku_id = StrictInteger(required=True, validate=validate.Range(min=1))
     quantity = Quantity
-    address_id = fields.Integer(strict=True, validate=validate.Range(min=1))
+    address_id = StrictInteger(validate=validate.Range(min=1))
 
 
 class TeamMember(Schema):
@@ -416,7 +417,7 @@ class NotificationPage(Schema):
 
 
 class MarkRead(Schema):
-    ids = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1)),
+    ids = fields.List(StrictInteger(validate=validate.Range(min=1)),
                       validate=validate.Length(max=200))
 
 

@@ -1,7 +1,7 @@
 """Input validation with marshmallow, and the one shape of a validation error:
 BadRequest `validation_failed` with details `{"field.path": [messages]}` (nested
 fields and list items joined with dots: `skus.0.price`)."""
-from marshmallow import ValidationError
+from marshmallow import ValidationError, fields
 
 from plumbing.errors import BadRequest
 
@@ -33,3 +33,24 @@ def load(schema, data):
         return schema.load(data)
     except ValidationError as error:
         raise invalid(flatten(error.messages)) from None
+
+
+class StrictInteger(fields.Integer):
+    """A JSON integer: no numeric strings, floats or booleans (True is an int in Python)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value):
+        if isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
+class StrictBoolean(fields.Boolean):
+    """Only true or false: 1 and "yes" are a sender's mistake, not a choice."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value

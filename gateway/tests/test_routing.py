@@ -88,3 +88,10 @@ def test_openapi_names_every_schema_once():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # apispec warns when two schemas take one name
         openapi.build()
+
+
+@pytest.mark.parametrize("quantity", [True, "1", 1.5, None])
+def test_json_numbers_must_be_whole_numbers_not_lookalikes(quantity):
+    with pytest.raises(BadRequest) as refused:
+        load(schemas.OpenTeam(), {"campaign_id": 1, "sku_id": 1, "quantity": quantity})
+    assert list(refused.value.details) == ["quantity"]

@@ -6,7 +6,7 @@ input passes through `load`, which turns marshmallow's complaints into a
 """
 from marshmallow import Schema, ValidationError, fields, validate
 
-from plumbing.validation import invalid, load  # noqa: F401  (load: the services' one loader)
+from plumbing.validation import StrictBoolean, invalid, load  # noqa: F401  (load: the services' one loader)
 from services.accounts import domain
 
 MAX_ID = 2**31 - 1  # ids are PostgreSQL integers; larger ones could never exist
@@ -20,15 +20,6 @@ class Text(fields.String):
         if not domain.is_printable_text(text):
             raise ValidationError("Must not contain control characters or line breaks.")
         return text
-
-
-class StrictBoolean(fields.Boolean):
-    """Only true or false: 1, "yes" and "on" are a caller's mistake, not a choice."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, bool):
-            raise self.make_error("invalid")
-        return value
 
 
 def _predicate(check, message):

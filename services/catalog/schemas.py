@@ -9,34 +9,17 @@ from datetime import timezone
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from plumbing.validation import load  # noqa: F401  (the services' one loader)
+from plumbing.validation import (
+    StrictBoolean,
+    StrictInteger,
+    load,  # noqa: F401  (the services' one loader)
+)
 from services.catalog import domain
 
 MAX_FEN = 1_000_000_000  # ten million yuan: far above any product, well inside a 32-bit column
 MAX_STOCK = 10_000_000
 MAX_QUANTITY = 9_999
 MAX_ID = 2**31 - 1
-
-
-class StrictInteger(fields.Integer):
-    """A JSON integer: no numeric strings, floats or booleans (True is an int in Python)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(strict=True, **kwargs)
-
-    def _validated(self, value):
-        if isinstance(value, bool):
-            raise self.make_error("invalid", input=value)
-        return super()._validated(value)
-
-
-class StrictBoolean(fields.Boolean):
-    """Only true or false: 1 and "yes" are a sender's mistake, not a choice."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, bool):
-            raise self.make_error("invalid")
-        return value
 
 
 class UtcDateTime(fields.AwareDateTime):

@@ -6,23 +6,14 @@ one, or carries a wrong type, fails the handler and ends in the dead-letter queu
 """
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from plumbing.validation import load  # noqa: F401  (the services' one loader)
+from plumbing.validation import (
+    StrictInteger,
+    load,  # noqa: F401  (the services' one loader)
+)
 from services.notify import domain
 
 MAX_ID = 2**31 - 1  # ids are PostgreSQL integers; larger ones could never exist
 MAX_MARK = 500
-
-
-class StrictInteger(fields.Integer):
-    """A JSON integer: no numeric strings, floats or booleans (True is an int in Python)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(strict=True, **kwargs)
-
-    def _validated(self, value):
-        if isinstance(value, bool):
-            raise self.make_error("invalid")
-        return super()._validated(value)
 
 
 def Id(**kwargs):  # noqa: N802 - reads as a field type

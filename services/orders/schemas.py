@@ -4,23 +4,14 @@ Every RPC argument goes through `load` first: a service never trusts its caller.
 """
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from plumbing.validation import load  # noqa: F401  (the services' one loader)
+from plumbing.validation import (
+    StrictInteger,
+    load,  # noqa: F401  (the services' one loader)
+)
 from services.orders import domain
 
 MAX_ID = 2**31 - 1  # ids are PostgreSQL integers: a larger one could never exist
 MAX_QUANTITY = 9_999
-
-
-class StrictInteger(fields.Integer):
-    """A JSON integer: no numeric strings, floats or booleans (True is an int in Python)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(strict=True, **kwargs)
-
-    def _validated(self, value):
-        if isinstance(value, bool):
-            raise self.make_error("invalid", input=value)
-        return super()._validated(value)
 
 
 def Id(**kwargs):  # noqa: N802 - reads as a field type

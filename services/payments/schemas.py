@@ -4,25 +4,16 @@ Every RPC argument goes through `load` first: a service never trusts its caller.
 """
 from marshmallow import Schema, fields, validate
 
-from plumbing.validation import load  # noqa: F401  (the services' one loader)
+from plumbing.validation import (
+    StrictInteger,
+    load,  # noqa: F401  (the services' one loader)
+)
 from services.payments import domain, sandbox
 
 MAX_FEN = 1_000_000_000  # ten million yuan, inside a 32-bit column
 MAX_ID = 2**31 - 1
 MAX_NOTIFICATION_BYTES = 64 * 1024  # WeChat's notifications are a few kilobytes
 KEY = validate.Regexp(r"^[\x21-\x7e]{1,64}\Z", error="Must be 1-64 printable characters without spaces.")
-
-
-class StrictInteger(fields.Integer):
-    """A JSON integer: no numeric strings, floats or booleans (True is an int in Python)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(strict=True, **kwargs)
-
-    def _validated(self, value):
-        if isinstance(value, bool):
-            raise self.make_error("invalid", input=value)
-        return super()._validated(value)
 
 
 class Trimmed(fields.String):

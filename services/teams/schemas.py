@@ -8,7 +8,10 @@ from datetime import timezone
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from plumbing.validation import load  # noqa: F401  (the services' one loader)
+from plumbing.validation import (
+    StrictInteger,
+    load,  # noqa: F401  (the services' one loader)
+)
 from services.teams import domain
 
 MAX_ID = 2**31 - 1
@@ -16,18 +19,6 @@ MAX_FEN = 1_000_000_000
 MAX_QUANTITY = 9_999
 MAX_TEAM_SIZE = 100
 MAX_VALIDITY_SECONDS = 30 * 24 * 3600  # a team waits at most a month to fill up
-
-
-class StrictInteger(fields.Integer):
-    """A JSON integer: no numeric strings, floats or booleans (True is an int in Python)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(strict=True, **kwargs)
-
-    def _validated(self, value):
-        if isinstance(value, bool):
-            raise self.make_error("invalid", input=value)
-        return super()._validated(value)
 
 
 class UtcDateTime(fields.AwareDateTime):
