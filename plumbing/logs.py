@@ -40,8 +40,10 @@ def configure(service):
         "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json",
                                 "filters": ["context"]}},
         "root": {"level": settings.log_level(), "handlers": ["stdout"]},
-        "loggers": {"nameko": {"level": "WARNING"}, "kombu": {"level": "WARNING"},
-                    "amqp": {"level": "WARNING"}},
+        # nameko.containers logs every expected refusal (a 4xx) with a traceback at
+        # WARNING; those are answers, not faults. Unexpected errors are ERROR and stay.
+        "loggers": {"nameko": {"level": "WARNING"}, "nameko.containers": {"level": "ERROR"},
+                    "kombu": {"level": "WARNING"}, "amqp": {"level": "WARNING"}},
     })
 
 
