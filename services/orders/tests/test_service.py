@@ -4,20 +4,17 @@ The services it calls are small fakes defined here ("teams", "catalog", "payment
 "accounts"): they answer like the contract says, record every call, and refuse when a
 test asks them to. Events from teams and payments are published as they would be.
 """
-import json
-import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
 
 import eventlet
 import pytest
 import sqlalchemy as sa
-from kombu import Exchange
-from nameko.amqp.publish import Publisher
 
 from plumbing import clock, settings
 from plumbing.entrypoints import rpc as rpc_entrypoint
 from plumbing.errors import BadRequest, Conflict, NotFound, Unavailable
+from plumbing.testing import outbox_events, publish_event
 
 SHOPPER, FRIEND, STRANGER = 11, 12, 13
 CAMPAIGN, SKU, PRODUCT, GROUP_PRICE = 5, 70, 7, 1990
@@ -138,11 +135,7 @@ def db():
     engine.dispose()
 
 
-def events(db, event_type):
-    with db.connect() as conn:
-        payloads = conn.execute(sa.text("SELECT payload FROM outbox WHERE event_type = :t "
-                                        "ORDER BY seq"), {"t": event_type}).scalars()
-        return [json.loads(payload)["data"] for payload in payloads]
+events = outbox_events
 
 
 def scalar(db, query, **params):
@@ -170,12 +163,7 @@ def wait_for(check, timeout=5.0):
     return check()
 
 
-def publish(amqp_uri, source, event_type, data, event_id=None):
-    envelope = {"event_id": event_id or str(uuid.uuid4()), "type": event_type,
-                "occurred_at": None, "data": data}
-    Publisher(amqp_uri).publish(envelope, exchange=Exchange(f"{source}.events", type="topic"),
-                                routing_key=event_type)
-    return envelope["event_id"]
+publish = publish_event
 
 
 def open_team(rpc, user_id=SHOPPER, **kwargs):

@@ -18,6 +18,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from plumbing import settings
 from plumbing.errors import BadRequest, Conflict, Forbidden, NotFound
 from plumbing.rpc import RemoteService
+from plumbing.testing import outbox_events
 from plumbing.web import http
 from services.payments import keys, sandbox, signing
 
@@ -73,9 +74,7 @@ def rows(engine, sql, **params):
         return conn.execute(sa.text(sql), params).mappings().all()
 
 
-def events(engine, event_type):
-    found = rows(engine, "SELECT payload FROM outbox WHERE event_type = :t ORDER BY seq", t=event_type)
-    return [json.loads(row["payload"])["data"] for row in found]
+events = outbox_events
 
 
 def count(engine, table):

@@ -5,21 +5,18 @@ orders' order_paid / order_cancelled); what teams announces is read from its out
 Deadlines use validities of a second or two, so the deadline job runs for real.
 """
 import base64
-import json
 import time
-import uuid
 from datetime import datetime, timedelta
 
 import eventlet
 import pytest
 import sqlalchemy as sa
 from eventlet.queue import Queue
-from kombu import Exchange
-from nameko.amqp.publish import Publisher
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from plumbing import clock, settings
 from plumbing.errors import BadRequest, Conflict, NotFound
+from plumbing.testing import outbox_events, publish_event
 from services.teams import qr
 
 MERCHANT, OTHER_MERCHANT = 1, 2
@@ -29,12 +26,7 @@ LEADER = 100
 
 # --- playing the other services ------------------------------------------------------
 
-def publish(amqp_uri, source, event_type, data, event_id=None):
-    envelope = {"event_id": event_id or str(uuid.uuid4()), "type": event_type,
-                "occurred_at": None, "data": data}
-    Publisher(amqp_uri).publish(envelope, exchange=Exchange(f"{source}.events", type="topic"),
-                                routing_key=event_type)
-    return envelope["event_id"]
+publish = publish_event
 
 
 def snapshot(product_id=PRODUCT, version=1, title="烟台红富士苹果 5斤装", status="published",
@@ -87,11 +79,7 @@ def db():
     engine.dispose()
 
 
-def emitted(db, event_type):
-    with db.connect() as conn:
-        payloads = conn.execute(sa.text("SELECT payload FROM outbox WHERE event_type = :t "
-                                        "ORDER BY seq"), {"t": event_type}).scalars()
-        return [json.loads(payload)["data"] for payload in payloads]
+emitted = outbox_events
 
 
 def about(db, event_type, team_id):
