@@ -19,6 +19,13 @@ class UtcDateTime(fields.AwareDateTime):
         return isoformat(super()._deserialize(value, attr, data, **kwargs))
 
 
+def page_of(item_schema, name):
+    """A page of a listing: `{items, total, page, page_size}`."""
+    return Schema.from_dict({"items": fields.List(fields.Nested(item_schema), required=True),
+                             "total": fields.Integer(required=True),
+                             "page": fields.Integer(), "page_size": fields.Integer()}, name=name)
+
+
 class ErrorBody(Schema):
     code = fields.String(required=True)
     message = fields.String(required=True)
@@ -171,11 +178,7 @@ class ProductSummary(Schema):
     status = fields.String()
 
 
-class ProductPage(Schema):
-    items = fields.List(fields.Nested(ProductSummary), required=True)
-    total = fields.Integer(required=True)
-    page = fields.Integer()
-    page_size = fields.Integer()
+ProductPage = page_of(ProductSummary, "ProductPage")
 
 
 class Paging(Schema):
@@ -257,11 +260,7 @@ class Campaign(Schema):
     skus = fields.List(fields.Nested(CampaignSku))
 
 
-class CampaignPage(Schema):
-    items = fields.List(fields.Nested(Campaign), required=True)
-    total = fields.Integer(required=True)
-    page = fields.Integer()
-    page_size = fields.Integer()
+CampaignPage = page_of(Campaign, "CampaignPage")
 
 
 class CampaignQuery(Paging):
@@ -306,11 +305,7 @@ class AdminTeam(Team):
     leader_id = fields.Integer()
 
 
-class AdminTeamPage(Schema):
-    items = fields.List(fields.Nested(AdminTeam), required=True)
-    total = fields.Integer(required=True)
-    page = fields.Integer()
-    page_size = fields.Integer()
+AdminTeamPage = page_of(AdminTeam, "AdminTeamPage")
 
 
 class AdminTeamQuery(Paging):
@@ -353,11 +348,7 @@ class TeamOrderPlaced(Schema):
     order = fields.Nested(Order, required=True)
 
 
-class OrderPage(Schema):
-    items = fields.List(fields.Nested(Order), required=True)
-    total = fields.Integer(required=True)
-    page = fields.Integer()
-    page_size = fields.Integer()
+OrderPage = page_of(Order, "OrderPage")
 
 
 class OrderQuery(Paging):

@@ -7,15 +7,25 @@ from kombu import Exchange
 from nameko.amqp.publish import Publisher
 
 from plumbing import messaging
+from plumbing.clock import isoformat
+
+
+def event_envelope(event_type, data, event_id=None, occurred_at=None):
+    """The message body the outbox relay publishes."""
+    return {"event_id": event_id or str(uuid.uuid4()), "type": event_type,
+            "occurred_at": isoformat(occurred_at), "data": data}
+
+
+def publish_envelope(amqp_uri, source, envelope):
+    """Publish (or re-publish, to test redelivery) an envelope as `source`; returns it."""
+    Publisher(amqp_uri).publish(envelope, exchange=Exchange(f"{source}.events", type="topic"),
+                                routing_key=envelope["type"])
+    return envelope
 
 
 def publish_event(amqp_uri, source, event_type, data, event_id=None):
     """Publish an event as `source`'s outbox relay would; returns its id."""
-    envelope = {"event_id": event_id or str(uuid.uuid4()), "type": event_type,
-                "occurred_at": None, "data": data}
-    Publisher(amqp_uri).publish(envelope, exchange=Exchange(f"{source}.events", type="topic"),
-                                routing_key=event_type)
-    return envelope["event_id"]
+    return publish_envelope(amqp_uri, source, event_envelope(event_type, data, event_id))["event_id"]
 
 
 def outbox_events(engine, event_type):

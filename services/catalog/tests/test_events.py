@@ -2,19 +2,18 @@
 orders' ends (stock committed or released). Rules first, then the real container on
 the real RabbitMQ and PostgreSQL, fed envelopes as teams and orders publish them."""
 import time
-import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
 import time_machine
-from kombu import Connection, Exchange
-from nameko.amqp.publish import Publisher
+from kombu import Connection
 
 from plumbing import deadletters, settings
 from plumbing.clock import isoformat
 from plumbing.entrypoints import queue_names
 from plumbing.errors import BadRequest
+from plumbing.testing import event_envelope, publish_envelope
 from services.catalog import domain, schemas
 
 MERCHANT = 1
@@ -164,14 +163,9 @@ def db():
 
 
 def envelope(event_type, data, occurred_at=None):
-    return {"event_id": str(uuid.uuid4()), "type": event_type,
-            "occurred_at": isoformat(occurred_at), "data": data}
+    return event_envelope(event_type, data, occurred_at=occurred_at)
 
-
-def publish(amqp_uri, source, message):
-    Publisher(amqp_uri).publish(message, exchange=Exchange(f"{source}.events", type="topic"),
-                                routing_key=message["type"])
-    return message
+publish = publish_envelope
 
 
 def wait_until(check, timeout=10):

@@ -1,16 +1,15 @@
 """The notify service in a real container, on the real RabbitMQ and PostgreSQL: events
 published as other services' envelopes become one message per event and user."""
 import time
-import uuid
 
 import pytest
 import sqlalchemy as sa
-from kombu import Connection, Exchange
-from nameko.amqp.publish import Publisher
+from kombu import Connection
 
 from plumbing import deadletters, settings
 from plumbing.entrypoints import queue_names
 from plumbing.errors import BadRequest
+from plumbing.testing import event_envelope, publish_envelope
 
 LEADER, FRIEND, OTHER_FRIEND, STRANGER = 7, 8, 9, 10
 
@@ -27,15 +26,10 @@ def db():
     engine.dispose()
 
 
-def envelope(event_type, data):
-    return {"event_id": str(uuid.uuid4()), "type": event_type, "occurred_at": None, "data": data}
+envelope = event_envelope
 
 
-def publish(amqp_uri, source, message):
-    Publisher(amqp_uri).publish(message, exchange=Exchange(f"{source}.events", type="topic"),
-                                routing_key=message["type"])
-    return message
-
+publish = publish_envelope
 
 def team_opened(team_size=3, **overrides):
     return envelope("team_opened", {
