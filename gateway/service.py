@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from gateway import openapi
 from gateway import schemas as s
+from gateway.review_routes import ReviewRoutes
 from gateway.routing import route
 from plumbing import settings
 from plumbing.errors import BadRequest, NotFound
@@ -30,7 +31,7 @@ def _idempotency_key(request):
     return key
 
 
-class GatewayService(ServiceBase):
+class GatewayService(ReviewRoutes, ServiceBase):
     name = "gateway"
     accounts = RemoteService("accounts")
     catalog = RemoteService("catalog")

@@ -13,13 +13,15 @@ from plumbing.db import Database
 from plumbing.entrypoints import event_handler, rpc
 from plumbing.errors import Forbidden, NotFound
 from plumbing.probes import ServiceBase
-from services.catalog import demo, domain, schemas, store, views
+from services.catalog import demo, domain, schemas, search_index, store, views
 from services.catalog.models import Category, Product, ProductCampaign, Sku
+from services.catalog.review_entrypoints import ReviewEntrypoints
+from services.catalog.search_entrypoints import SearchEntrypoints
 
 PRODUCT_CHANGED = "product_changed"
 
 
-class CatalogService(ServiceBase):
+class CatalogService(SearchEntrypoints, ReviewEntrypoints, ServiceBase):
     name = "catalog"
     db = Database()
 
@@ -96,24 +98,7 @@ class CatalogService(ServiceBase):
         return views.page([views.admin_product(p, p.id in group_buy) for p in products], total,
                           args["page"], args["page_size"])
 
-    # --- shoppers -----------------------------------------------------------------
-
-    @rpc
-    def list_products(self, q=None, category_id=None, min_price=None, max_price=None,
-                      sort="newest", page=1, page_size=20):
-        args = schemas.load(schemas.ShopperListArgs, {
-            "q": q, "category_id": category_id, "min_price": min_price, "max_price": max_price,
-            "sort": sort, "page": page, "page_size": page_size})
-        domain.check_price_range(args["min_price"], args["max_price"])
-        filters = {"q": args["q"], "min_price": args["min_price"], "max_price": args["max_price"],
-                   "category_ids": None if args["category_id"] is None else
-                   store.category_with_children(self.db.session, args["category_id"])}
-        rows, total = store.published_listing(self.db.session, filters,
-                                              domain.sort_keys(args["sort"]),
-                                              args["page"], args["page_size"])
-        group_buy = self._group_buy_ids([product.id for product, _, _ in rows])
-        return views.page([views.listing_item(*row, group_buy=row[0].id in group_buy)
-                           for row in rows], total, args["page"], args["page_size"])
+    # --- shoppers ---------------------------------------------------------------------
 
     @rpc
     def get_product(self, product_id):
@@ -241,6 +226,7 @@ class CatalogService(ServiceBase):
         """Saves the product and writes its snapshot to the outbox, in one transaction."""
         self.db.session.add(product)
         self.db.session.flush()
+        search_index.refresh(self.db.session, product)
         self.db.emit(PRODUCT_CHANGED, views.snapshot(product))
         return self._admin_view(product)
 

@@ -1,0 +1,5 @@
+"""Gateway routes for reviews and feedback (mixed into GatewayService)."""
+
+
+class ReviewRoutes:
+    pass

@@ -1,0 +1,5 @@
+"""Review and feedback entrypoints of the catalog service (mixed into CatalogService)."""
+
+
+class ReviewEntrypoints:
+    pass
