@@ -8,7 +8,7 @@ A product is in group buy (拼团) while one of its campaigns runs; campaigns ar
 teams service's, and catalog keeps a copy of their windows (`product_campaigns`)
 to answer that from the clock at read time: no stored flag to go stale.
 """
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -44,6 +44,15 @@ class Product(Base):
     subtitle: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
     description: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     image_urls: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
+    video_url: Mapped[str | None] = mapped_column(sa.String(500))
+    # [{"name": "颜色", "values": ["红色", "蓝色"]}, ...]; empty: SKUs carry a free-text spec
+    spec_groups: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
+    # Merchant-pinned for the home page's 推荐 section; None: not pinned. Lower shows first.
+    pinned_rank: Mapped[int | None] = mapped_column(sa.Integer, index=True)
+    # A SKU whose stock falls to this or below sends the merchant a low-stock notice.
+    low_stock_threshold: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=10)
+    # Units sold (orders gone to ship), all time; per day in product_daily_sales.
+    sales_count: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     status: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="draft")
     # Bumped on every change; consumers of `product_changed` keep the newest only.
     version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
@@ -71,6 +80,10 @@ class Sku(Base):
     price: Mapped[int] = mapped_column(sa.Integer, nullable=False)  # fen
     market_price: Mapped[int | None] = mapped_column(sa.Integer)  # fen, the crossed-out price
     stock: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    code: Mapped[str | None] = mapped_column(sa.String(64))  # the merchant's own SKU code
+    image_url: Mapped[str | None] = mapped_column(sa.String(500))
+    # One value per product spec group, in group order; `spec` is them joined by " / ".
+    spec_values: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
 
     product: Mapped[Product] = relationship(back_populates="skus")
 
@@ -110,3 +123,26 @@ class ProductCampaign(Base):
     group_prices: Mapped[list] = mapped_column(sa.JSON, nullable=False)  # [{sku_id, group_price}]
     # When teams emitted the newest change applied here (its envelope's occurred_at).
     changed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class ProductDailySales(Base):
+    """Units sold per product per day (UTC): the 热销 section counts the last 7 days."""
+    __tablename__ = "product_daily_sales"
+
+    product_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True, index=True)
+    units: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+
+
+class Image(Base):
+    """An uploaded image, stored under var/ as `name` (content hash + extension)."""
+    __tablename__ = "images"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(80), nullable=False, unique=True)
+    content_type: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    size: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    width: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    height: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    uploaded_by: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
