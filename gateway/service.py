@@ -10,16 +10,18 @@ from werkzeug.wrappers import Response
 
 from gateway import openapi
 from gateway import schemas as s
+from gateway.order_routes import OrderRoutes
 from gateway.review_routes import ReviewRoutes
 from gateway.routing import route
+from gateway.search_routes import SearchRoutes
 from plumbing import settings
-from plumbing.errors import BadRequest, NotFound
+from plumbing.errors import BadRequest
 from plumbing.probes import ServiceBase
 from plumbing.rpc import RemoteService
 from plumbing.web import http
 
 SHOP, ADMIN, OPS, AUTH = "shop", "merchant", "ops", "auth"
-GROUP, ORDERS, PAYMENT = "group-buy", "orders", "payment"
+GROUP = "group-buy"
 IDEMPOTENCY_KEY = "Idempotency-Key"
 
 
@@ -31,7 +33,7 @@ def _idempotency_key(request):
     return key
 
 
-class GatewayService(ReviewRoutes, ServiceBase):
+class GatewayService(SearchRoutes, OrderRoutes, ReviewRoutes, ServiceBase):
     name = "gateway"
     accounts = RemoteService("accounts")
     catalog = RemoteService("catalog")
@@ -95,11 +97,6 @@ class GatewayService(ReviewRoutes, ServiceBase):
     def list_categories(self, request):
         return {"items": self.catalog.list_categories()}
 
-    @route("GET", "/api/v1/products", "Search and filter published products", SHOP,
-           query=s.ProductQuery(), response=s.ProductPage())
-    def list_products(self, request, query):
-        return self.catalog.list_products(**query)
-
     @route("GET", "/api/v1/products/<int:product_id>", "Product detail", SHOP,
            response=s.ProductDetail())
     def get_product(self, request, product_id):
@@ -135,42 +132,6 @@ class GatewayService(ReviewRoutes, ServiceBase):
     def shared_team_qr(self, request, token):
         png = self.teams.team_share_qr(token, request.host_url.rstrip("/"))
         return Response(base64.b64decode(png), mimetype="image/png")
-
-    # --- orders and payment ---------------------------------------------------
-    @route("GET", "/api/v1/orders", "My orders, normal and team orders in one list", ORDERS,
-           role="customer", query=s.OrderQuery(), response=s.OrderPage())
-    def list_orders(self, request, user, query):
-        return self.orders.list_orders(user["user_id"], **query)
-
-    @route("GET", "/api/v1/orders/<int:order_id>", "One of my orders, with its team's orders",
-           ORDERS, role="customer", response=s.Order())
-    def get_order(self, request, user, order_id):
-        return self.orders.get_order(user["user_id"], order_id)
-
-    @route("POST", "/api/v1/orders/<int:order_id>/cancel", "Cancel an unpaid order", ORDERS,
-           role="customer", response=s.Order())
-    def cancel_order(self, request, user, order_id):
-        return self.orders.cancel_order(user["user_id"], order_id)
-
-    @route("POST", "/api/v1/orders/<int:order_id>/pay", "Start paying: a WeChat Pay prepay id",
-           ORDERS, role="customer", response=s.PaymentStarted())
-    def pay_order(self, request, user, order_id):
-        return self.orders.start_payment(user["user_id"], order_id)
-
-    @route("POST", "/sandbox/wechatpay/<prepay_id>/pay",
-           "Dev and test only: the shopper pays in the WeChat Pay sandbox", PAYMENT,
-           body=s.SandboxPay(), response=s.SandboxPaid())
-    def sandbox_pay(self, request, body, prepay_id):
-        if settings.is_production():
-            raise NotFound("route_not_found", "The requested URL was not found on the server.")
-        return self.payments.sandbox_pay(prepay_id, body["result"])
-
-    @http("POST", "/callbacks/wechatpay/<any(payment, refund):kind>")
-    def wechatpay_callback(self, request, kind):
-        """The provider's signed notification, passed on untouched: payments verifies it."""
-        answer = self.payments.handle_notification(
-            kind, dict(request.headers), request.get_data(as_text=True))
-        return answer["status"], answer["body"]
 
     # --- notifications --------------------------------------------------------
     @route("GET", "/api/v1/notifications", "My inbox", SHOP, role="any", query=s.Paging(),
@@ -249,11 +210,6 @@ class GatewayService(ReviewRoutes, ServiceBase):
            ADMIN, role="merchant", query=s.AdminTeamQuery(), response=s.AdminTeamPage())
     def admin_list_teams(self, request, user, query):
         return self.teams.admin_list_teams(user["user_id"], **query)
-
-    @route("GET", "/admin/v1/orders", "Orders, normal and team, with their type", ADMIN,
-           role="merchant", query=s.AdminOrderQuery(), response=s.OrderPage())
-    def admin_list_orders(self, request, user, query):
-        return self.orders.admin_list_orders(**query)
 
     # --- ops ----------------------------------------------------------------
     @route("GET", "/admin/v1/ops/ledger", "Does the money ledger balance?", OPS, role="ops",

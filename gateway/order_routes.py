@@ -1,0 +1,51 @@
+"""Gateway routes for orders, payment and the WeChat Pay callbacks (mixed into GatewayService)."""
+from gateway import schemas as s
+from gateway.routing import route
+from plumbing import settings
+from plumbing.errors import NotFound
+from plumbing.web import http
+
+ORDERS, PAYMENT, ADMIN = "orders", "payment", "merchant"
+
+
+class OrderRoutes:
+
+    @route("GET", "/api/v1/orders", "My orders, normal and team orders in one list", ORDERS,
+           role="customer", query=s.OrderQuery(), response=s.OrderPage())
+    def list_orders(self, request, user, query):
+        return self.orders.list_orders(user["user_id"], **query)
+
+    @route("GET", "/api/v1/orders/<int:order_id>", "One of my orders, with its team's orders",
+           ORDERS, role="customer", response=s.Order())
+    def get_order(self, request, user, order_id):
+        return self.orders.get_order(user["user_id"], order_id)
+
+    @route("POST", "/api/v1/orders/<int:order_id>/cancel", "Cancel an unpaid order", ORDERS,
+           role="customer", response=s.Order())
+    def cancel_order(self, request, user, order_id):
+        return self.orders.cancel_order(user["user_id"], order_id)
+
+    @route("POST", "/api/v1/orders/<int:order_id>/pay", "Start paying: a WeChat Pay prepay id",
+           ORDERS, role="customer", response=s.PaymentStarted())
+    def pay_order(self, request, user, order_id):
+        return self.orders.start_payment(user["user_id"], order_id)
+
+    @route("POST", "/sandbox/wechatpay/<prepay_id>/pay",
+           "Dev and test only: the shopper pays in the WeChat Pay sandbox", PAYMENT,
+           body=s.SandboxPay(), response=s.SandboxPaid())
+    def sandbox_pay(self, request, body, prepay_id):
+        if settings.is_production():
+            raise NotFound("route_not_found", "The requested URL was not found on the server.")
+        return self.payments.sandbox_pay(prepay_id, body["result"])
+
+    @http("POST", "/callbacks/wechatpay/<any(payment, refund):kind>")
+    def wechatpay_callback(self, request, kind):
+        """The provider's signed notification, passed on untouched: payments verifies it."""
+        answer = self.payments.handle_notification(
+            kind, dict(request.headers), request.get_data(as_text=True))
+        return answer["status"], answer["body"]
+
+    @route("GET", "/admin/v1/orders", "Orders, normal and team, with their type", ADMIN,
+           role="merchant", query=s.AdminOrderQuery(), response=s.OrderPage())
+    def admin_list_orders(self, request, user, query):
+        return self.orders.admin_list_orders(**query)
