@@ -7,8 +7,12 @@ import os
 from pathlib import Path
 
 SERVICES = ("accounts", "catalog", "teams", "orders", "payments", "promotions", "notify")
-PORTS = {"gateway": 8000, "accounts": 8001, "catalog": 8002, "teams": 8003,
-         "orders": 8004, "payments": 8005, "promotions": 8006, "notify": 8007}
+# PINTUAN_PORT_OFFSET moves every port at once: test runs side by side on one machine
+# (each with its own namespace) must not meet on 8000.
+_OFFSET = int(os.environ.get("PINTUAN_PORT_OFFSET") or 0)
+PORTS = {name: port + _OFFSET for name, port in {
+    "gateway": 8000, "accounts": 8001, "catalog": 8002, "teams": 8003,
+    "orders": 8004, "payments": 8005, "promotions": 8006, "notify": 8007}.items()}
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,6 +38,19 @@ def var_dir():
     path = Path(env("PINTUAN_VAR_DIR", str(ROOT / "var")))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def media_dir():
+    """Where uploaded images are kept (`PINTUAN_MEDIA_DIR`, else var/media). Replicas of
+    catalog must share it (a shared volume), or each serves only what it received."""
+    path = Path(env("PINTUAN_MEDIA_DIR", str(var_dir() / "media")))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def max_image_bytes():
+    """The largest image upload accepted (`PINTUAN_MAX_IMAGE_BYTES`, 5 MB)."""
+    return int(env("PINTUAN_MAX_IMAGE_BYTES", str(5 * 1024 * 1024)))
 
 
 def database_url(service):

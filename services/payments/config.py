@@ -16,11 +16,15 @@ def mode():
 
 
 def payment_notify_url():
-    return settings.env("PINTUAN_PAYMENT_NOTIFY_URL", "http://127.0.0.1:8000/callbacks/wechatpay/payment")
+    return settings.env("PINTUAN_PAYMENT_NOTIFY_URL", f"{_local_gateway()}/callbacks/wechatpay/payment")
 
 
 def refund_notify_url():
-    return settings.env("PINTUAN_REFUND_NOTIFY_URL", "http://127.0.0.1:8000/callbacks/wechatpay/refund")
+    return settings.env("PINTUAN_REFUND_NOTIFY_URL", f"{_local_gateway()}/callbacks/wechatpay/refund")
+
+
+def _local_gateway():
+    return f"http://127.0.0.1:{settings.PORTS['gateway']}"
 
 
 def seconds_list(name, default):

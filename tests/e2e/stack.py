@@ -14,7 +14,7 @@ import requests
 from plumbing import settings
 
 ROOT = Path(__file__).resolve().parents[2]
-GATEWAY = "http://127.0.0.1:8000"
+GATEWAY = f"http://127.0.0.1:{settings.PORTS['gateway']}"
 
 
 def procfile():
