@@ -48,15 +48,36 @@ def sandbox_retry_seconds():
     return seconds_list("PINTUAN_SANDBOX_RETRY_SECONDS", "1,2,5,15,30,60")
 
 
-def sandbox_duplicate_rate():
-    """How often the sandbox delivers an acknowledged notification a second time."""
+def _rate(name, default):
     try:
-        rate = float(settings.env("PINTUAN_SANDBOX_DUPLICATE_RATE", "0.1"))
+        rate = float(settings.env(name, default))
     except ValueError:
         rate = -1.0
     if not 0 <= rate <= 1:
-        raise RuntimeError("PINTUAN_SANDBOX_DUPLICATE_RATE must be between 0 and 1.")
+        raise RuntimeError(f"{name} must be between 0 and 1.")
     return rate
+
+
+def sandbox_duplicate_rate():
+    """How often the sandbox delivers an acknowledged notification a second time."""
+    return _rate("PINTUAN_SANDBOX_DUPLICATE_RATE", "0.1")
+
+
+def sandbox_drop_rate():
+    """How often a delivery attempt is lost on the way (never reaches the callback) and
+    has to be retried, as on a bad network. 0 outside fault runs."""
+    return _rate("PINTUAN_SANDBOX_DROP_RATE", "0")
+
+
+def sandbox_delay_seconds():
+    """How long after the event the first delivery attempt is made (a slow provider)."""
+    try:
+        delay = float(settings.env("PINTUAN_SANDBOX_DELAY_SECONDS", "0"))
+    except ValueError:
+        delay = -1.0
+    if delay < 0:
+        raise RuntimeError("PINTUAN_SANDBOX_DELAY_SECONDS must be a non-negative number.")
+    return delay
 
 
 def sandbox_refund_delay_seconds():
@@ -88,5 +109,8 @@ def check():
     refund_retry_seconds()
     if mode() == SANDBOX:
         sandbox_retry_seconds()
+        sandbox_duplicate_rate()
+        sandbox_drop_rate()
+        sandbox_delay_seconds()
         sandbox_duplicate_rate()
         sandbox_refund_delay_seconds()

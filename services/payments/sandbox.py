@@ -12,7 +12,9 @@ worker's transaction holds the write lock. It
   key, as WeChat does; a callback that does not answer 2xx {"code": "SUCCESS"} gets
   it again after PINTUAN_SANDBOX_RETRY_SECONDS, until it does; and, like WeChat,
   it sometimes sends an acknowledged notification again
-  (PINTUAN_SANDBOX_DUPLICATE_RATE);
+  (PINTUAN_SANDBOX_DUPLICATE_RATE); for fault runs it can also be slow to send the
+  first attempt (PINTUAN_SANDBOX_DELAY_SECONDS) and lose attempts on the way
+  (PINTUAN_SANDBOX_DROP_RATE), which are then retried like refused ones;
 - takes refunds (`refund`), which succeed PINTUAN_SANDBOX_REFUND_DELAY_SECONDS later
   with a REFUND.SUCCESS notification.
 
@@ -163,7 +165,7 @@ class WeChatPaySandbox(Provider):
             self._settle(refund)
         leased = self._lease_due_notifications()
         self.session.commit()  # nothing stays open (or locked) while we wait on HTTP
-        outcomes = [(notification_id, self._post(*request)) for notification_id, request in leased]
+        outcomes = [(notification_id, self._deliver(*request)) for notification_id, request in leased]
         for notification_id, problem in outcomes:
             self._record_delivery(self.session.get(SandboxNotification, notification_id), problem)
         return len(outcomes)
@@ -231,7 +233,9 @@ class WeChatPaySandbox(Provider):
         body = signing.notification_body(str(uuid.uuid4()), beijing_time(now), event_type, summary,
                                          resource, original_type)
         self.session.add(SandboxNotification(url=url, event_type=event_type, headers={}, body=body,
-                                             attempts=0, next_attempt_at=now, created_at=now))
+                                             attempts=0, created_at=now,
+                                             next_attempt_at=now + timedelta(
+                                                 seconds=config.sandbox_delay_seconds())))
 
     def _lease_due_notifications(self):
         """-> [(id, (url, headers, body))] of the due notifications, each signed afresh
@@ -249,6 +253,11 @@ class WeChatPaySandbox(Provider):
             leased.append((notification.id, (notification.url, notification.headers,
                                              notification.body)))
         return leased
+
+    def _deliver(self, url, headers, body):
+        if random.random() < config.sandbox_drop_rate():
+            return "lost on the way (PINTUAN_SANDBOX_DROP_RATE)"
+        return self._post(url, headers, body)
 
     def _post(self, url, headers, body):
         """One delivery; -> None when acknowledged, else what went wrong."""

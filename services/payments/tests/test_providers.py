@@ -292,6 +292,8 @@ def test_the_real_mode_needs_every_credential_then_builds_the_v3_adapter(
     ("PINTUAN_SANDBOX_DUPLICATE_RATE", "1.5"),
     ("PINTUAN_SANDBOX_DUPLICATE_RATE", "often"),
     ("PINTUAN_SANDBOX_REFUND_DELAY_SECONDS", "-2"),
+    ("PINTUAN_SANDBOX_DROP_RATE", "2"),
+    ("PINTUAN_SANDBOX_DELAY_SECONDS", "later"),
 ])
 def test_a_wrong_setting_stops_the_service_at_start(var_dir, monkeypatch, variable, value):
     monkeypatch.setenv(variable, value)

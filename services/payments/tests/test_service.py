@@ -8,6 +8,7 @@ it refuse the first deliveries.
 """
 import json
 import logging
+import time
 import uuid
 
 import eventlet
@@ -275,6 +276,28 @@ def test_a_notification_refused_by_the_callback_is_retried_until_acknowledged(pa
     [notification] = rows(db, "SELECT * FROM sandbox_notifications")
     assert notification["attempts"] == 3 and notification["last_error"] is None
     assert len(events(db, "payment_succeeded")) == 1
+
+
+def test_a_delivery_lost_on_the_way_is_retried_and_recorded_once(payments, db, gateway, monkeypatch):
+    monkeypatch.setenv("PINTUAN_SANDBOX_DROP_RATE", "1.0")
+    started = payments.create_payment(ORDER, SHOPPER, PRICE, "苹果")
+    payments.sandbox_pay(started["prepay_id"], "success")
+    assert wait_until(lambda: rows(db, "SELECT attempts FROM sandbox_notifications")[0]["attempts"] >= 2)
+    assert gateway.deliveries == [] and events(db, "payment_succeeded") == []  # never arrived
+    monkeypatch.setenv("PINTUAN_SANDBOX_DROP_RATE", "0")
+    assert wait_until(lambda: events(db, "payment_succeeded"))
+    assert gateway.deliveries == ["payment"]
+    assert payments.order_balance(ORDER)["paid"] == PRICE
+
+
+def test_a_slow_provider_delivers_after_its_delay(payments, db, gateway, monkeypatch):
+    monkeypatch.setenv("PINTUAN_SANDBOX_DELAY_SECONDS", "1.5")
+    started = payments.create_payment(ORDER, SHOPPER, PRICE, "苹果")
+    payments.sandbox_pay(started["prepay_id"], "success")
+    time.sleep(0.8)
+    assert gateway.deliveries == []
+    assert wait_until(lambda: events(db, "payment_succeeded"))
+    assert gateway.deliveries == ["payment"]
 
 
 def test_a_tampered_notification_is_refused_logged_and_not_recorded(payments, db, caplog):
