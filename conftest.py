@@ -18,6 +18,12 @@ os.environ.setdefault("PINTUAN_AMQP_URI", f"pyamqp://guest:guest@127.0.0.1:5672/
 os.environ.setdefault("PINTUAN_EVENT_RETRY_DELAYS_MS", "200,400")
 os.environ.setdefault("PINTUAN_OUTBOX_POLL_SECONDS", "0.2")
 os.environ.setdefault("PINTUAN_RPC_TIMEOUT", "5")
+os.environ.setdefault("PINTUAN_REDIS_PREFIX", TEST_NAMESPACE)
+# Every test shopper calls from 127.0.0.1: per-IP limits would throttle the suite, so
+# they are off here and tested on their own (tests/e2e/test_limits.py); per user stay on.
+os.environ.setdefault("PINTUAN_RATE_LIMIT_LOGIN", "-,-")
+os.environ.setdefault("PINTUAN_RATE_LIMIT_JOIN", "10/60,-")
+os.environ.setdefault("PINTUAN_RATE_LIMIT_PAY", "10/60,-")
 
 from plumbing import settings  # noqa: E402
 

@@ -18,6 +18,10 @@ class AppError(Exception):
         self.message = message
         self.details = details
 
+    def headers(self):
+        """HTTP headers the answer carries besides the JSON body."""
+        return {}
+
     def to_dict(self):
         body = {"code": self.code, "message": self.message}
         if self.details:
@@ -62,6 +66,16 @@ class Conflict(AppError):
 class TooLarge(AppError):
     status = 413
     default_code = "body_too_large"
+
+
+@deserialize_to_instance
+class TooManyRequests(AppError):
+    """A rate limit was hit; `details["retry_after"]` seconds until it lets the caller in."""
+    status = 429
+    default_code = "rate_limited"
+
+    def headers(self):
+        return {"Retry-After": str(self.details.get("retry_after", 1))}
 
 
 @deserialize_to_instance

@@ -93,6 +93,16 @@ def web_address(service):
     return f"{env('PINTUAN_BIND_HOST', '0.0.0.0')}:{port}"
 
 
+def redis_url():
+    """Where the gateway keeps its rate-limit counters (shared by every replica)."""
+    return env("PINTUAN_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def redis_prefix():
+    """Keys start with this, so two test runs (or shops) on one Redis do not meet."""
+    return env("PINTUAN_REDIS_PREFIX", "pintuan")
+
+
 def log_level():
     return env("PINTUAN_LOG_LEVEL", "INFO")
 
