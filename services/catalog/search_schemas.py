@@ -1,0 +1,47 @@
+"""Wire formats of the search, listing and home RPCs (marshmallow). Checks that involve
+several fields (price range, how deep a listing pages) are in search.py."""
+from marshmallow import Schema, fields, validate
+
+from plumbing.validation import StrictBoolean, StrictInteger
+from services.catalog import search
+from services.catalog.schemas import MAX_FEN, Id, Trimmed
+
+MAX_QUERY_LENGTH = 50
+
+
+class PageArgs(Schema):
+    page = StrictInteger(load_default=1, validate=validate.Range(min=1))
+    page_size = StrictInteger(load_default=20,
+                              validate=validate.Range(min=1, max=search.MAX_PAGE_SIZE))
+
+
+def Price():  # noqa: N802 - reads as a field type
+    return StrictInteger(allow_none=True, load_default=None,
+                         validate=validate.Range(min=0, max=MAX_FEN))
+
+
+def Flag():  # noqa: N802
+    """true filters; false or absent does not (there is no "only without")."""
+    return StrictBoolean(allow_none=True, load_default=None)
+
+
+class ListingArgs(PageArgs):
+    q = Trimmed(allow_none=True, load_default=None,
+                validate=validate.Length(max=MAX_QUERY_LENGTH))
+    category_id = Id(allow_none=True, load_default=None)
+    min_price = Price()
+    max_price = Price()
+    group_buy = Flag()
+    has_discount = Flag()
+    # None: relevance when there is a query, newest otherwise
+    sort = fields.String(allow_none=True, load_default=None,
+                         validate=validate.OneOf(search.SORTS))
+
+
+class HomeArgs(Schema):
+    limit = StrictInteger(load_default=6, validate=validate.Range(min=1,
+                                                                  max=search.MAX_HOME_LIMIT))
+
+
+class SectionArgs(PageArgs):
+    section = fields.String(required=True)
