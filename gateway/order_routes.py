@@ -1,4 +1,6 @@
-"""Gateway routes for orders, payment and the WeChat Pay callbacks (mixed into GatewayService)."""
+"""Gateway routes for orders, payment, fulfilment and the WeChat Pay callbacks (mixed into
+GatewayService)."""
+from gateway import review_schemas as rs
 from gateway import schemas as s
 from gateway.routing import route
 from plumbing import settings
@@ -25,8 +27,14 @@ class OrderRoutes:
     def cancel_order(self, request, user, order_id):
         return self.orders.cancel_order(user["user_id"], order_id)
 
+    @route("POST", "/api/v1/orders/<int:order_id>/confirm-receipt",
+           "Confirm a shipped order arrived (确认收货): it completes and may be reviewed", ORDERS,
+           role="customer", response=s.Order())
+    def confirm_receipt(self, request, user, order_id):
+        return self.orders.confirm_receipt(user["user_id"], order_id)
+
     @route("POST", "/api/v1/orders/<int:order_id>/pay", "Start paying: a WeChat Pay prepay id",
-           ORDERS, role="customer", response=s.PaymentStarted())
+           ORDERS, role="customer", response=s.PaymentStarted(), limit="pay")
     def pay_order(self, request, user, order_id):
         return self.orders.start_payment(user["user_id"], order_id)
 
@@ -49,3 +57,10 @@ class OrderRoutes:
            role="merchant", query=s.AdminOrderQuery(), response=s.OrderPage())
     def admin_list_orders(self, request, user, query):
         return self.orders.admin_list_orders(**query)
+
+    @route("POST", "/admin/v1/orders/<int:order_id>/ship",
+           "Ship an order waiting for it (发货); the same carrier and number again is a no-op",
+           ADMIN, role="merchant", body=rs.ShipInput(), response=s.Order())
+    def ship_order(self, request, user, body, order_id):
+        return self.orders.ship_order(user["user_id"], order_id, body["carrier"],
+                                      body["tracking_no"])

@@ -1,5 +1,193 @@
-"""Review and feedback entrypoints of the catalog service (mixed into CatalogService)."""
+"""Review and feedback entrypoints of the catalog service (mixed into CatalogService,
+which provides `self.db`). Input rules are in review_schemas.py, business rules in
+reviews.py, queries in review_store.py, answers and event payloads in review_views.py.
+
+Catalog learns which orders may be reviewed from `orders.order_completed`; the
+gateway passes the author's nickname and avatar (from accounts) with a new review.
+"""
+from plumbing import clock
+from plumbing.entrypoints import event_handler, rpc
+from plumbing.errors import NotFound
+from services.catalog import review_schemas as schemas
+from services.catalog import review_store as store
+from services.catalog import review_views as views
+from services.catalog import reviews
+from services.catalog.review_models import Feedback, Review
+
+REVIEW_REPLIED = "review_replied"
+FEEDBACK_ANSWERED = "feedback_answered"
 
 
 class ReviewEntrypoints:
-    pass
+
+    # --- which orders may be reviewed ----------------------------------------------------
+
+    @event_handler("orders", "order_completed")
+    def on_order_completed(self, event):
+        store.add_reviewable(self.db.session, schemas.load(schemas.OrderCompleted, event.data))
+
+    # --- shoppers: reviews -----------------------------------------------------------------
+
+    @rpc
+    def create_review(self, user_id, order_id, stars, text="", image_urls=(), anonymous=False,
+                      author=None):
+        """The buyer of a completed order reviews it, once -> the author's view of it.
+        `author` is {nickname, avatar_url} as accounts has them now."""
+        args = schemas.load(schemas.CreateReviewArgs, {
+            "user_id": user_id, "order_id": order_id, "stars": stars, "text": text,
+            "image_urls": list(image_urls or []), "anonymous": anonymous,
+            **({} if author is None else {"author": author})})
+        session = self.db.session
+        item = store.reviewable(session, args["order_id"], lock=True)
+        reviews.check_reviewable(item.user_id if item else None, args["user_id"])
+        reviews.check_not_reviewed(store.order_reviewed(session, item.order_id))
+        row = Review(order_id=item.order_id, user_id=item.user_id, product_id=item.product_id,
+                     sku_id=item.sku_id, spec=item.spec, stars=args["stars"], text=args["text"],
+                     image_urls=args["image_urls"],
+                     has_images=reviews.has_images(args["image_urls"]),
+                     anonymous=args["anonymous"], author_nickname=args["author"]["nickname"],
+                     author_avatar_url=args["author"]["avatar_url"], created_at=clock.now())
+        # The item lock makes a racing review wait; the unique order_id is the last word.
+        reviews.check_not_reviewed(already_reviewed=not store.insert_review(session, row))
+        return views.my_review(row)
+
+    @rpc
+    def follow_up_review(self, user_id, review_id, text, image_urls=()):
+        """The author's one follow-up (追评) -> the author's view of the review."""
+        args = schemas.load(schemas.FollowUpArgs, {"user_id": user_id, "review_id": review_id,
+                                                   "text": text,
+                                                   "image_urls": list(image_urls or [])})
+        row = store.review(self.db.session, args["review_id"], lock=True)
+        reviews.check_follow_up(row.user_id, args["user_id"], row.followed_up_at is not None)
+        row.follow_up_text, row.follow_up_image_urls = args["text"], args["image_urls"]
+        row.followed_up_at = clock.now()
+        row.has_images = reviews.has_images(row.image_urls, row.follow_up_image_urls)
+        return views.my_review(row)
+
+    @rpc
+    def list_my_reviews(self, user_id, page=1, page_size=10):
+        args = schemas.load(schemas.MyReviewsArgs, {"user_id": user_id, "page": page,
+                                                    "page_size": page_size})
+        rows, total = store.user_reviews(self.db.session, **args)
+        return views.page([views.my_review(row) for row in rows], total, args["page"],
+                          args["page_size"])
+
+    # --- everyone: a product's reviews ----------------------------------------------------
+
+    @rpc
+    def get_review(self, review_id):
+        args = schemas.load(schemas.ReviewArgs, {"review_id": review_id})
+        return views.review(store.review(self.db.session, args["review_id"]))
+
+    @rpc
+    def list_product_reviews(self, product_id, filter="all", page=1, page_size=10):
+        """A product's reviews under one tab, newest first, with every tab's count."""
+        args = schemas.load(schemas.ProductReviewsArgs, {
+            "product_id": product_id, "filter": filter, "page": page, "page_size": page_size})
+        session = self.db.session
+        if store.product_merchant(session, args["product_id"]) is None:
+            raise NotFound("product_not_found", f"There is no product {args['product_id']}.")
+        rows, total = store.product_reviews(session, args["product_id"], args["filter"],
+                                            args["page"], args["page_size"])
+        counts = reviews.filter_counts(*store.star_counts(session, args["product_id"]))
+        return views.page([views.review(row) for row in rows], total, args["page"],
+                          args["page_size"], filter=args["filter"], counts=counts)
+
+    @rpc
+    def review_summary(self, product_id):
+        """The product page's block: {average, count, with_images_count, with_images_share,
+        good_share, first (the newest three)}. A product without reviews has count 0."""
+        product_id = schemas.load(schemas.ProductArgs, {"product_id": product_id})["product_id"]
+        session = self.db.session
+        stars, with_images = store.star_counts(session, product_id)
+        first = [views.review(row) for row in store.newest(session, product_id,
+                                                          reviews.FIRST_REVIEWS)]
+        return reviews.summary(reviews.filter_counts(stars, with_images),
+                               sum(star * count for star, count in stars.items()), first)
+
+    # --- merchant: reviews -----------------------------------------------------------------
+
+    @rpc
+    def admin_list_reviews(self, merchant_id, product_id=None, filter="all",
+                           replied=None, page=1, page_size=20):
+        args = schemas.load(schemas.AdminReviewsArgs, {
+            "merchant_id": merchant_id, "product_id": product_id, "filter": filter,
+            "replied": replied, "page": page, "page_size": page_size})
+        rows, total = store.merchant_reviews(self.db.session, args["merchant_id"],
+                                             args["product_id"], args["filter"],
+                                             args["replied"], args["page"], args["page_size"])
+        return views.page([views.admin_review(row) for row in rows], total, args["page"],
+                          args["page_size"])
+
+    @rpc
+    def reply_review(self, merchant_id, review_id, reply):
+        """The product's merchant replies (商家回复), or edits the reply. Only the first
+        reply tells the reviewer (`review_replied`)."""
+        args = schemas.load(schemas.ReplyArgs, {"merchant_id": merchant_id,
+                                                "review_id": review_id, "reply": reply})
+        session = self.db.session
+        row = store.review(session, args["review_id"], lock=True)
+        reviews.check_reply(store.product_merchant(session, row.product_id),
+                            args["merchant_id"])
+        change = reviews.reply_change(row.reply, args["reply"])
+        if change is not None:
+            now = clock.now()
+            row.reply, row.replied_by = args["reply"], args["merchant_id"]
+            if change == "new":
+                row.replied_at = now
+                self.db.emit(REVIEW_REPLIED, views.review_replied(row))
+            else:
+                row.reply_edited_at = now
+        return views.admin_review(row)
+
+    # --- feedback (投诉与建议) -----------------------------------------------------------------
+
+    @rpc
+    def submit_feedback(self, user_id, data):
+        args = schemas.load(schemas.SubmitFeedbackArgs, {"user_id": user_id, "data": data})
+        data, session = args["data"], self.db.session
+        if data["product_id"] is not None and \
+                store.product_merchant(session, data["product_id"]) is None:
+            raise NotFound("product_not_found", f"There is no product {data['product_id']}.")
+        now = clock.now()
+        row = store.add_feedback(session, Feedback(user_id=args["user_id"], status=reviews.OPEN,
+                                                   created_at=now, updated_at=now, **data))
+        return views.feedback(row)
+
+    @rpc
+    def list_my_feedback(self, user_id, page=1, page_size=20):
+        args = schemas.load(schemas.MyFeedbackListArgs, {"user_id": user_id, "page": page,
+                                                         "page_size": page_size})
+        rows, total = store.feedback_page(self.db.session, **args)
+        return views.page([views.feedback(row) for row in rows], total, args["page"],
+                          args["page_size"])
+
+    @rpc
+    def get_my_feedback(self, user_id, feedback_id):
+        args = schemas.load(schemas.MyFeedbackArgs, {"user_id": user_id,
+                                                     "feedback_id": feedback_id})
+        return views.feedback(store.feedback(self.db.session, args["feedback_id"],
+                                             user_id=args["user_id"]))
+
+    @rpc
+    def admin_list_feedback(self, status=None, kind=None, page=1, page_size=20):
+        args = schemas.load(schemas.AdminFeedbackArgs, {"status": status, "kind": kind,
+                                                        "page": page, "page_size": page_size})
+        rows, total = store.feedback_page(self.db.session, **args)
+        return views.page([views.admin_feedback(row) for row in rows], total, args["page"],
+                          args["page_size"])
+
+    @rpc
+    def reply_feedback(self, merchant_id, feedback_id, reply, status=None):
+        """The back office answers; the answer may move the feedback on (open ->
+        processing -> resolved). The shopper is told of every answer."""
+        args = schemas.load(schemas.ReplyFeedbackArgs, {
+            "merchant_id": merchant_id, "feedback_id": feedback_id, "reply": reply,
+            "status": status})
+        row = store.feedback(self.db.session, args["feedback_id"], lock=True)
+        row.status = reviews.answer_feedback(row.status, args["status"])
+        now = clock.now()
+        row.reply, row.replied_by, row.replied_at, row.updated_at = (
+            args["reply"], args["merchant_id"], now, now)
+        self.db.emit(FEEDBACK_ANSWERED, views.feedback_answered(row))
+        return views.admin_feedback(row)

@@ -16,7 +16,13 @@ TEAM_JOINED = "team_joined"
 TEAM_SUCCEEDED = "team_succeeded"
 TEAM_FAILED = "team_failed"
 REFUND_COMPLETED = "refund_completed"
-KINDS = (TEAM_OPENED, TEAM_JOINED, TEAM_SUCCEEDED, TEAM_FAILED, REFUND_COMPLETED)
+ORDER_SHIPPED = "order_shipped"
+STOCK_LOW = "stock_low"
+REVIEW_REPLIED = "review_replied"
+FEEDBACK_ANSWERED = "feedback_answered"
+KINDS = (TEAM_OPENED, TEAM_JOINED, TEAM_SUCCEEDED, TEAM_FAILED, REFUND_COMPLETED, ORDER_SHIPPED,
+         STOCK_LOW, REVIEW_REPLIED, FEEDBACK_ANSWERED)
+FEEDBACK_LABELS = {"open": "待处理", "processing": "处理中", "resolved": "已解决"}
 
 MAX_PAGE_SIZE = 50
 
@@ -42,6 +48,18 @@ def team_link(team_id):
 
 def order_link(order_id):
     return f"/api/v1/orders/{order_id}"
+
+
+def admin_product_link(product_id):
+    return f"/admin/v1/products/{product_id}"
+
+
+def review_link(review_id):
+    return f"/api/v1/reviews/{review_id}"
+
+
+def feedback_link(feedback_id):
+    return f"/api/v1/feedback/{feedback_id}"
 
 
 def beijing_time(moment):
@@ -92,3 +110,27 @@ def team_failed(team_id, user_ids):
 def refund_completed(user_id, order_id, amount):
     return [Message(user_id, REFUND_COMPLETED, "退款到账", f"退款已到账：¥{yuan(amount)}",
                     order_link(order_id))]
+
+
+def order_shipped(user_id, order_id, carrier, tracking_no):
+    return [Message(user_id, ORDER_SHIPPED, "订单已发货",
+                    f"订单已发货 {carrier} {tracking_no}", order_link(order_id))]
+
+
+def stock_low(merchant_id, product_id, title, spec, stock):
+    """To the merchant of the product: a SKU fell to its low-stock threshold."""
+    name = " ".join(part for part in (title, spec) if part)
+    left = "已售罄" if stock <= 0 else f"仅剩 {stock} 件"
+    return [Message(merchant_id, STOCK_LOW, "库存不足", f"库存不足：{name} {left}",
+                    admin_product_link(product_id))]
+
+
+def review_replied(user_id, review_id):
+    return [Message(user_id, REVIEW_REPLIED, "商家回复", "商家回复了你的评价",
+                    review_link(review_id))]
+
+
+def feedback_answered(user_id, feedback_id, status):
+    return [Message(user_id, FEEDBACK_ANSWERED, "反馈有回复",
+                    f"你的投诉与建议有了新回复（{FEEDBACK_LABELS[status]}）",
+                    feedback_link(feedback_id))]

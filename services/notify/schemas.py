@@ -73,3 +73,29 @@ class RefundSucceeded(EventData):
     user_id = Id(required=True)
     amount = StrictInteger(required=True, validate=validate.Range(min=1))
 
+
+
+class OrderShipped(EventData):
+    order_id = Id(required=True)
+    user_id = Id(required=True)
+    carrier = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    tracking_no = fields.String(required=True, validate=validate.Length(min=1, max=40))
+
+
+class StockLow(EventData):
+    merchant_id = Id(required=True)
+    product_id = Id(required=True)
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    spec = fields.String(load_default="", validate=validate.Length(max=100))
+    stock = StrictInteger(required=True, validate=validate.Range(min=0))
+
+
+class ReviewReplied(EventData):
+    review_id = Id(required=True)
+    user_id = Id(required=True)
+
+
+class FeedbackAnswered(EventData):
+    feedback_id = Id(required=True)
+    user_id = Id(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(tuple(domain.FEEDBACK_LABELS)))

@@ -69,6 +69,29 @@ class NotifyService(ServiceBase):
         self._deliver(event, domain.refund_completed(data["user_id"], data["order_id"],
                                                      data["amount"]))
 
+    @event_handler("orders", "order_shipped")
+    def on_order_shipped(self, event):
+        data = schemas.load(schemas.OrderShipped, event.data)
+        self._deliver(event, domain.order_shipped(data["user_id"], data["order_id"],
+                                                  data["carrier"], data["tracking_no"]))
+
+    @event_handler("catalog", "stock_low")
+    def on_stock_low(self, event):
+        data = schemas.load(schemas.StockLow, event.data)
+        self._deliver(event, domain.stock_low(data["merchant_id"], data["product_id"],
+                                              data["title"], data["spec"], data["stock"]))
+
+    @event_handler("catalog", "review_replied")
+    def on_review_replied(self, event):
+        data = schemas.load(schemas.ReviewReplied, event.data)
+        self._deliver(event, domain.review_replied(data["user_id"], data["review_id"]))
+
+    @event_handler("catalog", "feedback_answered")
+    def on_feedback_answered(self, event):
+        data = schemas.load(schemas.FeedbackAnswered, event.data)
+        self._deliver(event, domain.feedback_answered(data["user_id"], data["feedback_id"],
+                                                      data["status"]))
+
     # --- helpers (not entrypoints) --------------------------------------------------
 
     def _deliver(self, event, messages):

@@ -3,6 +3,9 @@
 An order moves (docs/group-buy.md, "State machines"):
 
     placing -> pending_payment -> awaiting_team (team) | paid (normal) -> to_ship -> shipped -> completed
+    to_ship -> shipped                           (the merchant ships it with a carrier and number)
+    shipped -> completed                         (the shopper confirms receipt, or the timer does
+                                                  after PINTUAN_AUTO_CONFIRM_SECONDS: 自动确认收货)
     pending_payment -> cancelled                 (shopper, payment window passed, team gone)
     awaiting_team -> refunding -> refunded       (team failed, seat refused)
     cancelled -> refunding -> refunded           (a payment that arrived too late)
@@ -58,7 +61,12 @@ SEAT_REFUSED = "seat_refused"
 LATE_PAYMENT = "late_payment"
 AMOUNT_MISMATCH = "amount_mismatch"
 
+# Why an order was completed (order_history `reason`).
+CONFIRMED_BY_SHOPPER = "confirmed_by_shopper"
+AUTO_CONFIRMED = "auto_confirmed"
+
 DEFAULT_PLACING_TIMEOUT_SECONDS = 60
+DEFAULT_AUTO_CONFIRM_SECONDS = 10 * 24 * 3600  # 自动确认收货: ten days after shipping
 MAX_PAGE_SIZE = 50
 
 
@@ -203,6 +211,45 @@ def seat_refused(status):
 def refund_succeeded(status):
     if status == REFUNDING:
         return check_transition(status, REFUNDED)
+    return None
+
+
+# --- fulfilment ----------------------------------------------------------------------
+
+def ship(status, shipment, carrier, tracking_no):
+    """The merchant ships an order that waits for it. `shipment` is the order's
+    (carrier, tracking_no) so far: shipping again with the same ones is a second click
+    and changes nothing; any other state is refused."""
+    if status == SHIPPED and shipment == (carrier, tracking_no):
+        return None
+    if status == SHIPPED:
+        raise Conflict("order_already_shipped",
+                       "This order has already shipped with another carrier or number.",
+                       details={"carrier": shipment[0], "tracking_no": shipment[1]})
+    if status != TO_SHIP:
+        raise Conflict("order_not_shippable", f"An order that is {status} cannot be shipped.",
+                       details={"status": status})
+    return check_transition(status, SHIPPED)
+
+
+def confirm_receipt(status):
+    """The shopper confirms a shipped order arrived (确认收货); confirming twice changes
+    nothing. An order that has not shipped cannot be received."""
+    if status == COMPLETED:
+        return None
+    if status != SHIPPED:
+        raise Conflict("order_not_shipped",
+                       f"An order that is {status} cannot be confirmed as received.",
+                       details={"status": status})
+    return check_transition(status, COMPLETED)
+
+
+def auto_confirm_due(status, shipped_at, now, after_seconds):
+    """The timer's re-check: a shipped order whose shopper never confirmed is completed
+    `after_seconds` after it shipped (自动确认收货)."""
+    if status == SHIPPED and shipped_at is not None \
+            and now - shipped_at >= timedelta(seconds=after_seconds):
+        return check_transition(status, COMPLETED)
     return None
 
 

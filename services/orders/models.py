@@ -3,7 +3,8 @@
 An order keeps snapshots of what was bought (title, spec, unit price, address) as they
 were when it was placed: later changes to the product or the address book never
 rewrite an order. While `placing`, the fields the teams service answers are still empty;
-a CHECK makes every shown order complete.
+a CHECK makes every shown order complete, and another makes every shipped one carry
+its carrier, tracking number and shipping time.
 """
 from datetime import datetime
 
@@ -34,7 +35,12 @@ class Order(Base):
             name="ck_orders_placed_complete"),
         sa.CheckConstraint("type = 'normal' OR status = 'placing' OR team_id IS NOT NULL",
                            name="ck_orders_team_has_team"),
+        sa.CheckConstraint(
+            "status NOT IN ('shipped', 'completed') OR (carrier IS NOT NULL "
+            "AND tracking_no IS NOT NULL AND shipped_at IS NOT NULL)",
+            name="ck_orders_shipped_complete"),
         sa.Index("ix_orders_user_created", "user_id", "created_at"),
+        sa.Index("ix_orders_status_shipped_at", "status", "shipped_at"),
         sa.Index("ix_orders_status_pay_deadline", "status", "pay_deadline"),
         sa.Index("ix_orders_status_created", "status", "created_at"),
         sa.Index("ix_orders_team_id", "team_id"),
@@ -63,6 +69,12 @@ class Order(Base):
     cancel_reason: Mapped[str | None] = mapped_column(sa.String(40))
     refund_reason: Mapped[str | None] = mapped_column(sa.String(40))
     idempotency_key: Mapped[str | None] = mapped_column(sa.String(64))
+    # Fulfilment: set when the merchant ships (by `shipped_by`), and when it completes.
+    carrier: Mapped[str | None] = mapped_column(sa.String(32))
+    tracking_no: Mapped[str | None] = mapped_column(sa.String(40))
+    shipped_by: Mapped[int | None] = mapped_column(sa.Integer)
+    shipped_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
 

@@ -2,7 +2,7 @@
 
 Every RPC argument goes through `load` first: a service never trusts its caller.
 """
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from plumbing.validation import (
     StrictInteger,
@@ -44,6 +44,22 @@ class PlaceTeamOrderArgs(UserArgs):
         if data.get("campaign_id") is None and data.get("team_id") is None:
             raise ValidationError({"campaign_id": ["Name a campaign to open a team, "
                                                    "or a team_id to join one."]})
+
+
+class ShipArgs(Schema):
+    merchant_id = Id(required=True)
+    order_id = Id(required=True)
+    # 顺丰速运, 中通快递 ...: the carrier's name as the merchant writes it
+    carrier = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    # Carriers' waybill numbers are letters, digits and at most a dash
+    tracking_no = fields.String(required=True, validate=validate.Regexp(
+        r"^[A-Za-z0-9-]{4,40}$", error="Must be 4-40 letters, digits or dashes."))
+
+    @pre_load
+    def trimmed(self, data, **kwargs):
+        """A pasted number often brings spaces along: they are not part of it."""
+        return {key: value.strip() if isinstance(value, str) else value
+                for key, value in data.items()}
 
 
 class PageArgs(Schema):

@@ -6,9 +6,13 @@ it is a small saga led from here: the order is first committed as `placing`, the
 seat and the stock are taken; a refusal undoes both and drops the order, and an order
 left `placing` by a crash is undone by a timer. While a placement runs, its order row
 stays locked, so neither a retry nor the timer can act on it at the same time.
+
+After its team succeeds an order waits for the merchant to ship it; the shopper then
+confirms receipt, or a timer does after PINTUAN_AUTO_CONFIRM_SECONDS (自动确认收货), and
+`order_completed` lets catalog accept the shopper's review.
 """
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from plumbing import clock, settings
 from plumbing.db import Database
@@ -25,12 +29,20 @@ ORDER_CANCELLED = "order_cancelled"
 ORDER_PAID = "order_paid"
 ORDER_TO_SHIP = "order_to_ship"
 ORDER_REFUNDED = "order_refunded"
+ORDER_SHIPPED = "order_shipped"
+ORDER_COMPLETED = "order_completed"
 
 
 def placing_timeout_seconds():
     """How long a `placing` order may stay before the timer undoes it (whole seconds)."""
     return float(settings.env("PINTUAN_PLACING_TIMEOUT_SECONDS",
                               str(domain.DEFAULT_PLACING_TIMEOUT_SECONDS)))
+
+
+def auto_confirm_seconds():
+    """How long after shipping an unconfirmed order completes by itself (自动确认收货)."""
+    return float(settings.env("PINTUAN_AUTO_CONFIRM_SECONDS",
+                              str(domain.DEFAULT_AUTO_CONFIRM_SECONDS)))
 
 
 def reservation_id(order_id):
@@ -273,6 +285,45 @@ class OrdersService(ServiceBase):
         if order is not None and domain.refund_succeeded(order.status):
             store.move(self.db.session, order, domain.REFUNDED)
             self.db.emit(ORDER_REFUNDED, views.order_refunded(order, event.data["amount"]))
+
+    # --- fulfilment: shipping and receipt --------------------------------------------------
+
+    @rpc
+    def ship_order(self, merchant_id, order_id, carrier, tracking_no):
+        """The merchant ships an order waiting for it (to_ship) -> the order, shipped. The
+        same carrier and number again is a no-op."""
+        args = schemas.load(schemas.ShipArgs, {"merchant_id": merchant_id, "order_id": order_id,
+                                               "carrier": carrier, "tracking_no": tracking_no})
+        order = store.shown(self.db.session, None, args["order_id"], lock_row=True)
+        if domain.ship(order.status, (order.carrier, order.tracking_no), args["carrier"],
+                       args["tracking_no"]):
+            order.carrier, order.tracking_no = args["carrier"], args["tracking_no"]
+            order.shipped_by, order.shipped_at = args["merchant_id"], clock.now()
+            store.move(self.db.session, order, domain.SHIPPED)
+            self.db.emit(ORDER_SHIPPED, views.order_shipped(order))
+        return views.admin_order(order, store.team_mates(self.db.session, [order])[order.id])
+
+    @rpc
+    def confirm_receipt(self, user_id, order_id):
+        """The shopper received a shipped order (确认收货) -> the order, completed."""
+        order = self._own(user_id, order_id, lock=True)
+        if domain.confirm_receipt(order.status):
+            self._mark_completed(order, domain.CONFIRMED_BY_SHOPPER)
+        return self._view(order)
+
+    @timer(interval=settings.scheduler_interval())
+    def auto_confirm_receipts(self):
+        """Shipped orders the shopper never confirmed are completed once the setting's
+        time has passed since shipping."""
+        now, after = clock.now(), auto_confirm_seconds()
+        for order in store.shipped_before(self.db.session, now - timedelta(seconds=after)):
+            if domain.auto_confirm_due(order.status, clock.aware(order.shipped_at), now, after):
+                self._mark_completed(order, domain.AUTO_CONFIRMED)
+
+    def _mark_completed(self, order, reason):
+        order.completed_at = clock.now()
+        store.move(self.db.session, order, domain.COMPLETED, reason)
+        self.db.emit(ORDER_COMPLETED, views.order_completed(order))
 
     # --- reading --------------------------------------------------------------------------
 

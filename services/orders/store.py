@@ -55,10 +55,12 @@ def lock_many(session, order_ids):
 
 
 def shown(session, user_id, order_id, lock_row=False):
-    """The shopper's own order; another shopper's, or one still placing, is as missing
-    as one that never existed."""
-    query = sa.select(Order).where(Order.id == order_id, Order.user_id == user_id,
-                                   Order.status != domain.PLACING)
+    """The shopper's own order (any shopper's when `user_id` is None, for the back
+    office); another shopper's, or one still placing, is as missing as one that never
+    existed."""
+    query = sa.select(Order).where(Order.id == order_id, Order.status != domain.PLACING)
+    if user_id is not None:
+        query = query.where(Order.user_id == user_id)
     if lock_row:
         query = query.with_for_update().execution_options(populate_existing=True)
     order = session.scalars(query).first()
@@ -97,6 +99,13 @@ def unpaid_past_deadline(session, now):
     return due_rows(session, sa.select(Order).where(
         Order.status == domain.PENDING_PAYMENT, Order.pay_deadline <= now)
         .order_by(Order.pay_deadline, Order.id))
+
+
+def shipped_before(session, moment):
+    """Shipped orders whose shopper has not confirmed receipt since `moment`."""
+    return due_rows(session, sa.select(Order).where(
+        Order.status == domain.SHIPPED, Order.shipped_at <= moment)
+        .order_by(Order.shipped_at, Order.id))
 
 
 def abandoned_placing(session, now, timeout_seconds, limit=10):

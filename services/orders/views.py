@@ -14,6 +14,8 @@ def order(row, team_orders=()):
         "spec": row.spec, "address": row.address,
         "pay_deadline": isoformat(row.pay_deadline), "paid_at": isoformat(row.paid_at),
         "cancel_reason": row.cancel_reason, "refund_reason": row.refund_reason,
+        "carrier": row.carrier, "tracking_no": row.tracking_no,
+        "shipped_at": isoformat(row.shipped_at), "completed_at": isoformat(row.completed_at),
         "created_at": isoformat(row.created_at), "updated_at": isoformat(row.updated_at),
         "team_order_ids": [{"id": other.id, "status": other.status} for other in team_orders],
     }
@@ -21,7 +23,7 @@ def order(row, team_orders=()):
 
 def admin_order(row, team_orders=()):
     return {**order(row, team_orders), "user_id": row.user_id, "payment_id": row.payment_id,
-            "transaction_id": row.transaction_id}
+            "transaction_id": row.transaction_id, "shipped_by": row.shipped_by}
 
 
 def placement(row, team_orders, reported_team_status=None):
@@ -60,3 +62,15 @@ def order_to_ship(row):
 def order_refunded(row, refunded_amount):
     return {"order_id": row.id, "user_id": row.user_id, "team_id": row.team_id,
             "amount": refunded_amount, "reason": row.refund_reason}
+
+
+def order_shipped(row):
+    return {"order_id": row.id, "user_id": row.user_id, "carrier": row.carrier,
+            "tracking_no": row.tracking_no, "shipped_at": isoformat(row.shipped_at)}
+
+
+def order_completed(row):
+    """What was bought, as the order's snapshot has it: catalog makes it reviewable."""
+    return {"order_id": row.id, "user_id": row.user_id, "product_id": row.product_id,
+            "sku_id": row.sku_id, "spec": row.spec, "title": row.title,
+            "quantity": row.quantity, "completed_at": isoformat(row.completed_at)}

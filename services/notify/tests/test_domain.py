@@ -107,11 +107,49 @@ def test_the_refund_message_shows_yuan(amount, shown):
         link="/api/v1/orders/42")]
 
 
+# --- shipping, stock, reviews, feedback --------------------------------------------------
+
+def test_the_shopper_hears_their_order_shipped_with_carrier_and_number():
+    assert domain.order_shipped(7, 42, "顺丰速运", "SF1234567890") == [Message(
+        user_id=7, kind="order_shipped", title="订单已发货", body="订单已发货 顺丰速运 SF1234567890",
+        link="/api/v1/orders/42")]
+
+
+def test_the_merchant_hears_of_low_stock_with_the_product_spec_and_units_left():
+    assert domain.stock_low(1, 3, "烟台红富士苹果 5斤装", "5斤 / 单果70-75mm", 4) == [Message(
+        user_id=1, kind="stock_low", title="库存不足",
+        body="库存不足：烟台红富士苹果 5斤装 5斤 / 单果70-75mm 仅剩 4 件",
+        link="/admin/v1/products/3")]
+
+
+def test_a_sold_out_sku_and_a_product_without_spec_read_naturally():
+    [sold_out] = domain.stock_low(1, 3, "砀山酥梨", "", 0)
+    assert sold_out.body == "库存不足：砀山酥梨 已售罄"
+    [one_left] = domain.stock_low(1, 3, "砀山酥梨", "默认", 1)
+    assert one_left.body == "库存不足：砀山酥梨 默认 仅剩 1 件"
+
+
+def test_the_reviewer_hears_the_merchant_replied():
+    assert domain.review_replied(7, 9) == [Message(
+        user_id=7, kind="review_replied", title="商家回复", body="商家回复了你的评价",
+        link="/api/v1/reviews/9")]
+
+
+@pytest.mark.parametrize("status, label", [("processing", "处理中"), ("resolved", "已解决"),
+                                           ("open", "待处理")])
+def test_the_shopper_hears_their_feedback_was_answered_and_its_status(status, label):
+    assert domain.feedback_answered(7, 5, status) == [Message(
+        user_id=7, kind="feedback_answered", title="反馈有回复",
+        body=f"你的投诉与建议有了新回复（{label}）", link="/api/v1/feedback/5")]
+
+
 def test_every_template_makes_a_kind_of_its_own():
     deadline = datetime(2024, 1, 1, tzinfo=UTC)
     made = [domain.team_opened(1, 2, deadline, "t"), domain.someone_joined(1, 2, 1, 1, 3),
             domain.team_succeeded(1, [1]), domain.team_failed(1, [1]),
-            domain.refund_completed(1, 1, 1)]
+            domain.refund_completed(1, 1, 1), domain.order_shipped(1, 1, "顺丰速运", "SF1"),
+            domain.stock_low(1, 1, "t" * 200, "s" * 100, 1), domain.review_replied(1, 1),
+            domain.feedback_answered(1, 1, "resolved")]
     assert [messages[0].kind for messages in made] == list(domain.KINDS)
     assert all(len(m.kind) <= 32 and len(m.title) <= 100 for messages in made for m in messages)
 
@@ -142,9 +180,24 @@ def test_a_team_opened_payload_keeps_what_notify_reads():
     (schemas.TeamOutcome, {"team_id": 5, "user_ids": ["7"]}, "user_ids.0"),
     (schemas.RefundSucceeded, {"order_id": 1, "user_id": 7, "amount": 12.5}, "amount"),
     (schemas.RefundSucceeded, {"order_id": 1, "user_id": True, "amount": 100}, "user_id"),
+    (schemas.OrderShipped, {"order_id": 1, "user_id": 7, "carrier": "顺丰速运"}, "tracking_no"),
+    (schemas.OrderShipped, {"order_id": 1, "user_id": 7, "carrier": "", "tracking_no": "SF1"},
+     "carrier"),
+    (schemas.StockLow, {"merchant_id": 1, "product_id": 3, "title": "梨", "stock": -1}, "stock"),
+    (schemas.StockLow, {"product_id": 3, "title": "梨", "stock": 1}, "merchant_id"),
+    (schemas.ReviewReplied, {"review_id": 9}, "user_id"),
+    (schemas.FeedbackAnswered, {"feedback_id": 5, "user_id": 7, "status": "closed"}, "status"),
 ])
 def test_a_malformed_payload_is_refused(schema, data, field):
     with pytest.raises(BadRequest) as raised:
         schemas.load(schema, data)
     assert raised.value.code == "validation_failed"
     assert field in raised.value.details
+
+
+def test_a_stock_low_payload_keeps_what_notify_reads():
+    data = {"merchant_id": 1, "product_id": 3, "sku_id": 30, "title": "砀山酥梨",
+            "spec": "5斤", "stock": 4, "threshold": 10}
+    assert schemas.load(schemas.StockLow, data) == {"merchant_id": 1, "product_id": 3,
+                                                    "title": "砀山酥梨", "spec": "5斤",
+                                                    "stock": 4}

@@ -6,10 +6,10 @@ import pytest
 import sqlalchemy as sa
 from kombu import Connection
 
-from plumbing import deadletters, settings
+from plumbing import deadletters
 from plumbing.entrypoints import queue_names
 from plumbing.errors import BadRequest
-from plumbing.testing import event_envelope, publish_envelope
+from plumbing.testing import event_envelope, publish_envelope, wait_until
 
 LEADER, FRIEND, OTHER_FRIEND, STRANGER = 7, 8, 9, 10
 
@@ -20,10 +20,8 @@ def notify(start_service):
 
 
 @pytest.fixture
-def db():
-    engine = sa.create_engine(settings.database_url("notify"))
-    yield engine
-    engine.dispose()
+def db(engine_of):
+    return engine_of("notify")
 
 
 envelope = event_envelope
@@ -48,15 +46,6 @@ def seat_paid(user_id, member_count, team_size=3):
 def team_succeeded(team_id=5, user_ids=(LEADER, FRIEND, OTHER_FRIEND)):
     return envelope("team_succeeded", {"team_id": team_id, "order_ids": [101, 102, 103],
                                        "user_ids": list(user_ids)})
-
-
-def wait_until(check, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def handled(db, *event_ids):
@@ -136,6 +125,41 @@ def test_a_completed_refund_shows_its_amount(notify, rpc, amqp_uri, db):
     [item] = inbox_of(rpc, FRIEND)["items"]
     assert (item["kind"], item["title"], item["body"], item["link"]) == (
         "refund_completed", "退款到账", "退款已到账：¥123.45", "/api/v1/orders/42")
+
+
+def test_shipping_stock_reviews_and_feedback_reach_the_right_inbox_once(notify, rpc, amqp_uri,
+                                                                        db):
+    merchant = 1
+    shipped = envelope("order_shipped", {"order_id": 42, "user_id": FRIEND, "carrier": "顺丰速运",
+                                         "tracking_no": "SF1234567890",
+                                         "shipped_at": "2026-03-01T08:00:00Z"})
+    stock_low = envelope("stock_low", {"merchant_id": merchant, "product_id": 3, "sku_id": 30,
+                                       "title": "砀山酥梨", "spec": "5斤", "stock": 3,
+                                       "threshold": 10})
+    replied = envelope("review_replied", {"review_id": 9, "user_id": FRIEND, "product_id": 3})
+    answered = envelope("feedback_answered", {"feedback_id": 5, "user_id": LEADER,
+                                              "status": "resolved"})
+    deliver(amqp_uri, db, "orders", shipped)
+    deliver(amqp_uri, db, "catalog", stock_low, replied, answered)
+    for source, message in (("orders", shipped), ("catalog", stock_low),
+                            ("catalog", replied), ("catalog", answered)):
+        publish(amqp_uri, source, message)  # each delivered again: still one message
+    time.sleep(0.5)
+    deliver(amqp_uri, db, "catalog", envelope("review_replied", {"review_id": 10,
+                                                                 "user_id": STRANGER}))
+
+    def shown(user_id):
+        return sorted((i["kind"], i["title"], i["body"], i["link"])
+                      for i in inbox_of(rpc, user_id)["items"])
+
+    assert shown(FRIEND) == [
+        ("order_shipped", "订单已发货", "订单已发货 顺丰速运 SF1234567890", "/api/v1/orders/42"),
+        ("review_replied", "商家回复", "商家回复了你的评价", "/api/v1/reviews/9")]
+    assert shown(merchant) == [("stock_low", "库存不足", "库存不足：砀山酥梨 5斤 仅剩 3 件",
+                                "/admin/v1/products/3")]
+    assert shown(LEADER) == [("feedback_answered", "反馈有回复", "你的投诉与建议有了新回复（已解决）",
+                              "/api/v1/feedback/5")]
+    assert len(stored(db)) == 5  # the redeliveries added nothing
 
 
 # --- once per event ------------------------------------------------------------------

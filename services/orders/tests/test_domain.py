@@ -225,6 +225,79 @@ def test_a_team_failure_and_a_refused_seat_refund_an_order_once():
     assert domain.team_failed(domain.seat_refused(AWAITING_TEAM)) is None
 
 
+# --- fulfilment: shipping, receipt, 自动确认收货 ---------------------------------------------
+
+SHIPMENT = ("顺丰速运", "SF1234567890")
+
+
+def test_the_merchant_ships_an_order_waiting_for_it():
+    assert domain.ship(TO_SHIP, (None, None), *SHIPMENT) == SHIPPED
+
+
+def test_shipping_again_with_the_same_carrier_and_number_changes_nothing():
+    assert domain.ship(SHIPPED, SHIPMENT, *SHIPMENT) is None
+
+
+@pytest.mark.parametrize("other", [("中通快递", "SF1234567890"), ("顺丰速运", "SF1234567891")])
+def test_a_shipped_order_cannot_be_shipped_again_differently(other):
+    with pytest.raises(Conflict) as raised:
+        domain.ship(SHIPPED, SHIPMENT, *other)
+    assert raised.value.code == "order_already_shipped"
+    assert raised.value.details == {"carrier": "顺丰速运", "tracking_no": "SF1234567890"}
+
+
+@pytest.mark.parametrize("status", others(TO_SHIP, SHIPPED))
+def test_only_an_order_waiting_to_ship_can_ship(status):
+    with pytest.raises(Conflict) as raised:
+        domain.ship(status, (None, None), *SHIPMENT)
+    assert raised.value.code == "order_not_shippable"
+    assert raised.value.details == {"status": status}
+
+
+def test_the_shopper_confirms_receipt_of_a_shipped_order():
+    assert domain.confirm_receipt(SHIPPED) == COMPLETED
+
+
+def test_confirming_twice_changes_nothing():
+    assert domain.confirm_receipt(COMPLETED) is None
+
+
+@pytest.mark.parametrize("status", others(SHIPPED, COMPLETED))
+def test_an_order_that_has_not_shipped_cannot_be_received(status):
+    with pytest.raises(Conflict) as raised:
+        domain.confirm_receipt(status)
+    assert raised.value.code == "order_not_shipped"
+
+
+def test_a_shipped_order_completes_by_itself_after_ten_days_by_default():
+    assert domain.DEFAULT_AUTO_CONFIRM_SECONDS == 10 * 24 * 3600
+    after = domain.DEFAULT_AUTO_CONFIRM_SECONDS
+    with time_machine.travel(T0, tick=False) as traveller:
+        shipped_at = clock.now()
+        traveller.shift(timedelta(days=10) - timedelta(microseconds=1))
+        assert domain.auto_confirm_due(SHIPPED, shipped_at, clock.now(), after) is None
+        traveller.shift(timedelta(microseconds=1))
+        assert domain.auto_confirm_due(SHIPPED, shipped_at, clock.now(), after) == COMPLETED
+        traveller.shift(timedelta(days=30))  # the service was down: still completed, once
+        assert domain.auto_confirm_due(SHIPPED, shipped_at, clock.now(), after) == COMPLETED
+
+
+def test_the_auto_confirm_delay_is_a_setting_in_seconds():
+    assert domain.auto_confirm_due(SHIPPED, T0, T0 + timedelta(seconds=2), 3) is None
+    assert domain.auto_confirm_due(SHIPPED, T0, T0 + timedelta(seconds=3), 3) == COMPLETED
+
+
+@pytest.mark.parametrize("status", others(SHIPPED))
+def test_the_auto_confirm_timer_leaves_any_other_order_alone(status):
+    # a shopper who confirmed just before the timer: the timer finds nothing to do
+    assert domain.auto_confirm_due(status, T0, T0 + timedelta(days=100), 1) is None
+
+
+def test_shipping_then_receipt_follows_the_transition_table():
+    assert domain.confirm_receipt(domain.ship(TO_SHIP, (None, None), *SHIPMENT)) == COMPLETED
+    assert domain.TRANSITIONS[COMPLETED] == set()
+
+
 # --- what other services answered -----------------------------------------------------
 
 ADDRESSES = [
@@ -317,3 +390,25 @@ def test_listing_filters_are_checked(schema):
         with pytest.raises(BadRequest) as raised:
             schemas.load(schema, {**base, field: value})
         assert list(raised.value.details) == [field]
+
+
+def ship_args(**overrides):
+    return {"merchant_id": 1, "order_id": 2, "carrier": "顺丰速运",
+            "tracking_no": "SF1234567890", **overrides}
+
+
+def test_shipping_input_is_trimmed():
+    assert schemas.load(schemas.ShipArgs, ship_args(carrier=" 中通快递 ",
+                                                    tracking_no=" 7531-0099 ")) == ship_args(
+        carrier="中通快递", tracking_no="7531-0099")
+
+
+@pytest.mark.parametrize("field, value", [
+    ("merchant_id", "1"), ("order_id", 0), ("carrier", ""), ("carrier", "   "),
+    ("carrier", "快" * 33), ("carrier", 5), ("tracking_no", "SF1"), ("tracking_no", "S" * 41),
+    ("tracking_no", "SF 123 456"), ("tracking_no", "SF123456;"), ("tracking_no", None),
+])
+def test_bad_shipping_input_is_refused_by_field(field, value):
+    with pytest.raises(BadRequest) as raised:
+        schemas.load(schemas.ShipArgs, ship_args(**{field: value}))
+    assert list(raised.value.details) == [field]

@@ -11,7 +11,7 @@ import eventlet
 import pytest
 import sqlalchemy as sa
 
-from plumbing import clock, settings
+from plumbing import clock
 from plumbing.entrypoints import rpc as rpc_entrypoint
 from plumbing.errors import BadRequest, Conflict, NotFound, Unavailable
 from plumbing.testing import outbox_events, publish_event
@@ -21,7 +21,7 @@ CAMPAIGN, SKU, PRODUCT, GROUP_PRICE = 5, 70, 7, 1990
 
 CALLS = defaultdict(list)  # method name -> [kwargs of each call]
 REFUSALS = {}  # method name -> error to raise (once per entry in a list, else always)
-BEHAVIOUR = {}  # "hold_seconds": the payment window teams grants
+BEHAVIOUR = {}  # "hold_seconds": the payment window teams grants; the product's fields
 
 
 def called(method):
@@ -44,9 +44,12 @@ class FakeTeams:
 
     def _seat(self, order_id, team_id, sku_id, quantity):
         hold = clock.now() + timedelta(seconds=BEHAVIOUR.get("hold_seconds", 900))
+        # What teams answers is the product as it is now (a test may change it).
         return {"team_id": team_id, "campaign_id": CAMPAIGN, "product_id": PRODUCT,
-                "sku_id": sku_id, "quantity": quantity, "unit_price": GROUP_PRICE,
-                "title": "烟台红富士苹果 5斤装", "spec": "5斤 / 单果70-75mm",
+                "sku_id": sku_id, "quantity": quantity,
+                "unit_price": BEHAVIOUR.get("unit_price", GROUP_PRICE),
+                "title": BEHAVIOUR.get("title", "烟台红富士苹果 5斤装"),
+                "spec": BEHAVIOUR.get("spec", "5斤 / 单果70-75mm"),
                 "hold_until": clock.isoformat(hold)}
 
     @rpc_entrypoint
@@ -129,10 +132,8 @@ def orders(start_service, fakes):
 
 
 @pytest.fixture
-def db():
-    engine = sa.create_engine(settings.database_url("orders"))
-    yield engine
-    engine.dispose()
+def db(engine_of):
+    return engine_of("orders")
 
 
 events = outbox_events
@@ -553,3 +554,125 @@ def test_orders_are_listed_newest_first_and_filtered(orders, rpc, db, amqp_uri):
     assert admin["items"][0]["user_id"] == FRIEND
     assert [o["id"] for o in admin["items"][0]["team_order_ids"]] == [first["id"], second["id"]]
     assert rpc.orders.admin_list_orders(status="awaiting_team")["total"] == 1
+
+
+# --- fulfilment: shipping, receipt, 自动确认收货 -------------------------------------------
+
+MERCHANT = 1
+SHIPMENT = {"carrier": "顺丰速运", "tracking_no": "SF1234567890"}
+
+
+def order_to_ship(rpc, db, amqp_uri, user_id=SHOPPER):
+    order = paid_order(rpc, db, amqp_uri, user_id=user_id)
+    publish(amqp_uri, "teams", "team_succeeded", {"team_id": 105, "order_ids": [order["id"]],
+                                                  "user_ids": [user_id]})
+    assert wait_for(lambda: status_of(db, order["id"]) == "to_ship")
+    return order
+
+
+def ship(rpc, order, **overrides):
+    shipment = {**SHIPMENT, **overrides}
+    return rpc.orders.ship_order(MERCHANT, order["id"], shipment["carrier"],
+                                 shipment["tracking_no"])
+
+
+def test_the_merchant_ships_an_order_once(orders, rpc, db, amqp_uri):
+    order = order_to_ship(rpc, db, amqp_uri)
+    shipped = ship(rpc, order)
+    assert shipped["status"] == "shipped" and shipped["shipped_by"] == MERCHANT
+    assert (shipped["carrier"], shipped["tracking_no"]) == ("顺丰速运", "SF1234567890")
+    assert shipped["shipped_at"].endswith("Z") and shipped["completed_at"] is None
+    assert ship(rpc, order) == shipped  # a second click: the same answer, nothing new
+
+    assert events(db, "order_shipped") == [{
+        "order_id": order["id"], "user_id": SHOPPER, "carrier": "顺丰速运",
+        "tracking_no": "SF1234567890", "shipped_at": shipped["shipped_at"]}]
+    assert history(db, order["id"])[-1] == ("to_ship", "shipped", None)
+    mine = rpc.orders.get_order(SHOPPER, order["id"])
+    assert (mine["carrier"], mine["tracking_no"], mine["shipped_at"]) == (
+        "顺丰速运", "SF1234567890", shipped["shipped_at"])
+    assert "shipped_by" not in mine  # the back office's detail, not the shopper's
+
+
+def test_shipping_is_refused_outside_to_ship_and_writes_nothing(orders, rpc, db, amqp_uri):
+    unpaid = open_team(rpc)["order"]
+    with pytest.raises(Conflict) as raised:
+        ship(rpc, unpaid)
+    assert raised.value.code == "order_not_shippable"
+    with pytest.raises(NotFound):
+        rpc.orders.ship_order(MERCHANT, 424242, "顺丰速运", "SF1234567890")
+    with pytest.raises(BadRequest) as raised:
+        rpc.orders.ship_order(MERCHANT, unpaid["id"], "", "SF1234567890")
+    assert list(raised.value.details) == ["carrier"]
+
+    order = order_to_ship(rpc, db, amqp_uri, user_id=FRIEND)
+    ship(rpc, order)
+    with pytest.raises(Conflict) as raised:
+        ship(rpc, order, tracking_no="SF0000000000")
+    assert raised.value.code == "order_already_shipped"
+    assert status_of(db, unpaid["id"]) == "pending_payment"
+    assert scalar(db, "SELECT tracking_no FROM orders WHERE id = :id", id=order["id"]) == \
+        "SF1234567890"
+    assert len(events(db, "order_shipped")) == 1
+
+
+def test_the_shopper_confirms_receipt_and_the_order_is_reviewable(orders, rpc, db, amqp_uri):
+    order = order_to_ship(rpc, db, amqp_uri)
+    with pytest.raises(Conflict) as raised:  # not shipped yet
+        rpc.orders.confirm_receipt(SHOPPER, order["id"])
+    assert raised.value.code == "order_not_shipped"
+    ship(rpc, order)
+    with pytest.raises(NotFound):  # another shopper's order is as missing as none
+        rpc.orders.confirm_receipt(STRANGER, order["id"])
+
+    completed = rpc.orders.confirm_receipt(SHOPPER, order["id"])
+    assert completed["status"] == "completed" and completed["completed_at"].endswith("Z")
+    assert rpc.orders.confirm_receipt(SHOPPER, order["id"]) == completed  # twice: no change
+    assert events(db, "order_completed") == [{
+        "order_id": order["id"], "user_id": SHOPPER, "product_id": PRODUCT, "sku_id": SKU,
+        "spec": "5斤 / 单果70-75mm", "title": "烟台红富士苹果 5斤装", "quantity": 2,
+        "completed_at": completed["completed_at"]}]
+    assert history(db, order["id"])[-1] == ("shipped", "completed", "confirmed_by_shopper")
+
+
+def test_two_replicas_auto_confirm_each_shipped_order_once(start_service, fakes, rpc, db,
+                                                           amqp_uri, monkeypatch):
+    monkeypatch.setenv("PINTUAN_AUTO_CONFIRM_SECONDS", "2")
+    start_service("orders")
+    start_service("orders")
+    order_ids = []
+    for _ in range(6):
+        order = order_to_ship(rpc, db, amqp_uri)
+        ship(rpc, order)
+        order_ids.append(order["id"])
+    confirmed = order_to_ship(rpc, db, amqp_uri, user_id=FRIEND)
+    ship(rpc, confirmed)
+    rpc.orders.confirm_receipt(FRIEND, confirmed["id"])  # the shopper was quicker
+    waiting = order_to_ship(rpc, db, amqp_uri, user_id=FRIEND)  # never shipped: not completed
+
+    assert wait_for(lambda: scalar(db, "SELECT count(*) FROM orders WHERE status = "
+                                       "'completed'") == 7, timeout=8)
+    eventlet.sleep(1)  # more ticks of both replicas
+    assert sorted(e["order_id"] for e in events(db, "order_completed")) == sorted(
+        order_ids + [confirmed["id"]])
+    assert scalar(db, "SELECT count(*) FROM order_history WHERE reason = 'auto_confirmed'") == 6
+    assert status_of(db, waiting["id"]) == "to_ship"
+    for order_id in order_ids:
+        shown = rpc.orders.get_order(SHOPPER, order_id)
+        assert datetime.fromisoformat(shown["completed_at"]) >= \
+            datetime.fromisoformat(shown["shipped_at"]) + timedelta(seconds=2)
+
+
+def test_an_order_keeps_what_was_bought_when_the_product_changes_later(orders, rpc, db):
+    first = open_team(rpc)["order"]
+    # the merchant renames the product, changes the SKU's spec and the campaign's price
+    BEHAVIOUR.update(title="烟台红富士苹果 10斤装 新包装", spec="10斤 / 单果85mm",
+                     unit_price=2990)
+    second = open_team(rpc)["order"]
+
+    assert (second["title"], second["spec"], second["unit_price"]) == (
+        "烟台红富士苹果 10斤装 新包装", "10斤 / 单果85mm", 2990)
+    kept = rpc.orders.get_order(SHOPPER, first["id"])
+    assert (kept["title"], kept["spec"], kept["unit_price"], kept["amount"]) == (
+        "烟台红富士苹果 5斤装", "5斤 / 单果70-75mm", GROUP_PRICE, 2 * GROUP_PRICE)
+    assert {**kept, "team_order_ids": []} == first  # (the fake put both in one team)

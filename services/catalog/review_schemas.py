@@ -1,0 +1,160 @@
+"""Wire formats of the review and feedback RPCs, and of `orders.order_completed` (marshmallow).
+
+Every RPC argument goes through `load` first. Single-field limits (stars, lengths,
+image counts and forms) are checked here, from the numbers in reviews.py; rules that
+need the stored state (who may review, once) are reviews.py's.
+"""
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from plumbing.validation import (
+    StrictBoolean,
+    StrictInteger,
+    load,  # noqa: F401  (the services' one loader)
+)
+from services.catalog import reviews
+from services.catalog.schemas import Id, ImageRef, Trimmed, UtcDateTime
+
+
+def Images(**kwargs):  # noqa: N802 - reads as a field type
+    """Up to nine pictures, each an http(s) URL or an uploaded image's /media/ path."""
+    return fields.List(ImageRef(), load_default=list,
+                       validate=validate.Length(max=reviews.MAX_IMAGES,
+                                                error="At most {max} images."), **kwargs)
+
+
+def Text(minimum=0, maximum=reviews.MAX_TEXT, **kwargs):  # noqa: N802
+    return Trimmed(validate=validate.Length(min=minimum, max=maximum), **kwargs)
+
+
+class PageArgs(Schema):
+    page = StrictInteger(load_default=1, validate=validate.Range(min=1, max=10_000))
+    page_size = StrictInteger(load_default=10,
+                              validate=validate.Range(min=1, max=reviews.MAX_PAGE_SIZE))
+
+
+class FilterArgs(PageArgs):
+    filter = fields.String(load_default=reviews.ALL, validate=validate.OneOf(reviews.FILTERS))
+
+
+# --- reviews -----------------------------------------------------------------------
+
+class Author(Schema):
+    """The author as accounts has them now; kept with the review as written."""
+    nickname = fields.String(allow_none=True, load_default=None,
+                             validate=validate.Length(max=reviews.MAX_NICKNAME))
+    avatar_url = fields.String(allow_none=True, load_default=None,
+                               validate=validate.Length(max=reviews.MAX_AVATAR_URL))
+
+
+class CreateReviewArgs(Schema):
+    user_id = Id(required=True)
+    order_id = Id(required=True)
+    stars = StrictInteger(required=True, validate=validate.Range(
+        min=reviews.MIN_STARS, max=reviews.MAX_STARS, error="Stars are {min} to {max}."))
+    text = Text(load_default="")
+    image_urls = Images()
+    anonymous = StrictBoolean(load_default=False)
+    author = fields.Nested(Author, load_default=lambda: {"nickname": None, "avatar_url": None})
+
+
+class FollowUpArgs(Schema):
+    user_id = Id(required=True)
+    review_id = Id(required=True)
+    text = Text(minimum=1, required=True)
+    image_urls = Images()
+
+
+class ReplyArgs(Schema):
+    merchant_id = Id(required=True)
+    review_id = Id(required=True)
+    reply = Text(minimum=1, required=True)
+
+
+class ReviewArgs(Schema):
+    review_id = Id(required=True)
+
+
+class ProductReviewsArgs(FilterArgs):
+    product_id = Id(required=True)
+
+
+class MyReviewsArgs(PageArgs):
+    user_id = Id(required=True)
+
+
+class AdminReviewsArgs(FilterArgs):
+    merchant_id = Id(required=True)
+    product_id = Id(allow_none=True, load_default=None)
+    replied = StrictBoolean(allow_none=True, load_default=None)
+    page_size = StrictInteger(load_default=20,
+                              validate=validate.Range(min=1, max=reviews.MAX_PAGE_SIZE))
+
+
+class ProductArgs(Schema):
+    product_id = Id(required=True)
+
+
+# --- feedback ----------------------------------------------------------------------
+
+class FeedbackIn(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(reviews.FEEDBACK_KINDS))
+    content = Text(minimum=reviews.MIN_FEEDBACK, maximum=reviews.MAX_FEEDBACK, required=True)
+    image_urls = Images()
+    order_id = Id(allow_none=True, load_default=None)
+    product_id = Id(allow_none=True, load_default=None)
+    contact = Trimmed(allow_none=True, load_default=None,
+                      validate=validate.Length(min=1, max=reviews.MAX_CONTACT))
+
+
+class SubmitFeedbackArgs(Schema):
+    user_id = Id(required=True)
+    data = fields.Nested(FeedbackIn, required=True)
+
+
+class MyFeedbackArgs(Schema):
+    user_id = Id(required=True)
+    feedback_id = Id(required=True)
+
+
+class FeedbackPageArgs(PageArgs):
+    page_size = StrictInteger(load_default=20,
+                              validate=validate.Range(min=1, max=reviews.MAX_PAGE_SIZE))
+
+
+class MyFeedbackListArgs(FeedbackPageArgs):
+    user_id = Id(required=True)
+
+
+class AdminFeedbackArgs(FeedbackPageArgs):
+    status = fields.String(allow_none=True, load_default=None,
+                           validate=validate.OneOf(reviews.FEEDBACK_STATUSES))
+    kind = fields.String(allow_none=True, load_default=None,
+                         validate=validate.OneOf(reviews.FEEDBACK_KINDS))
+
+
+class ReplyFeedbackArgs(Schema):
+    merchant_id = Id(required=True)
+    feedback_id = Id(required=True)
+    reply = Text(minimum=1, maximum=reviews.MAX_FEEDBACK_REPLY, required=True)
+    # An answer moves feedback on (or keeps it where it is); it never reopens it.
+    status = fields.String(allow_none=True, load_default=None,
+                           validate=validate.OneOf((reviews.PROCESSING, reviews.RESOLVED)))
+
+
+# --- events ----------------------------------------------------------------------------
+
+class OrderCompleted(Schema):
+    """Only the fields catalog keeps; a payload missing one fails the handler and waits
+    in the dead-letter queue."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    order_id = Id(required=True)
+    user_id = Id(required=True)
+    product_id = Id(required=True)
+    sku_id = Id(required=True)
+    spec = fields.String(required=True, validate=validate.Length(max=100))
+    title = fields.String(required=True, validate=validate.Length(max=200))
+    quantity = StrictInteger(required=True, validate=validate.Range(min=1))
+    completed_at = UtcDateTime(required=True)
