@@ -6,7 +6,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from gateway import schemas
-from gateway.routing import ROUTES
+from gateway.routing import ROUTES, body_content_type
 
 PATH_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 STANDARD_ERRORS = {
@@ -16,7 +16,9 @@ STANDARD_ERRORS = {
     404: "Unknown id or route",
     409: "State conflict",
     413: "Body too large",
+    503: "A service behind the gateway did not answer in time; retry",
 }
+RATE_LIMITED = "Too many calls of this kind (per user and per address); retry after Retry-After seconds"
 
 
 def _openapi_path(path):
@@ -36,7 +38,7 @@ def _operation(route):
         operation["parameters"].append({"in": "query", "schema": route.query})
     if route.body is not None:
         operation["requestBody"] = {"required": True, "content": {
-            "application/json": {"schema": route.body}}}
+            body_content_type(route.body): {"schema": route.body}}}
     if route.role:
         operation["security"] = [{"bearer": []}]
     success = {"description": "OK"}
@@ -44,11 +46,17 @@ def _operation(route):
         success["content"] = {"application/json": {"schema": route.response}}
     operation["responses"] = {str(route.status): success}
     for status, text in STANDARD_ERRORS.items():
-        if status in (401, 403) and not route.role:
+        if status in (401, 403) and not route.role and status not in route.errors:
             continue
-        operation["responses"][str(status)] = {
-            "description": text, "content": {"application/json": {"schema": "Error"}}}
+        operation["responses"][str(status)] = _error(text)
+    if route.limit:
+        operation["responses"]["429"] = {**_error(RATE_LIMITED), "headers": {"Retry-After": {
+            "description": "Seconds until the limit lets the caller in", "schema": {"type": "integer"}}}}
     return operation
+
+
+def _error(text):
+    return {"description": text, "content": {"application/json": {"schema": "Error"}}}
 
 
 def _operation_id(route):

@@ -10,7 +10,7 @@ import functools
 import json
 from dataclasses import dataclass, field
 
-from plumbing import tokens
+from plumbing import ratelimit, tokens
 from plumbing.errors import BadRequest, Forbidden, Unauthorized
 from plumbing.validation import load
 from plumbing.web import http
@@ -29,12 +29,15 @@ class Route:
     query: object = None
     response: object = None
     status: int = 200
-    errors: tuple = field(default_factory=tuple)
+    errors: tuple = field(default_factory=tuple)  # 401/403 a public route may answer too
+    max_body: object = None  # bytes, or a function giving them; None: PINTUAN_MAX_BODY_BYTES
+    limit: str = None  # a kind of plumbing.ratelimit limits (login, join, pay), or None
 
 
 def route(method, path, summary, tag, role=None, body=None, query=None, response=None,
-          status=200, errors=()):
-    spec = Route(method, path, summary, tag, role, body, query, response, status, errors)
+          status=200, errors=(), max_body=None, limit=None):
+    spec = Route(method, path, summary, tag, role, body, query, response, status, errors,
+                 max_body, limit)
     ROUTES.append(spec)
 
     def decorate(fn):
@@ -43,16 +46,39 @@ def route(method, path, summary, tag, role=None, body=None, query=None, response
             kwargs = dict(path_values)
             if spec.role:
                 kwargs["user"] = authenticate(request, spec.role)
+            if spec.limit:  # counted before the body is read: junk calls count too
+                limiter().check(spec.limit, kwargs.get("user", {}).get("user_id"),
+                                ratelimit.client_ip(request))
             if spec.body is not None:
-                kwargs["body"] = load(spec.body, read_json(request))
+                read = read_form if body_content_type(spec.body) == MULTIPART else read_json
+                kwargs["body"] = load(spec.body, read(request))
             if spec.query is not None:
                 kwargs["query"] = load(spec.query, request.args.to_dict())
             result = fn(self, request, **kwargs)
             if spec.response is not None:
                 result = spec.response.dump(result)
             return spec.status, result
-        return http(method, path)(handle)
+        return http(method, path, max_body_bytes=max_body)(handle)
     return decorate
+
+
+JSON, MULTIPART = "application/json", "multipart/form-data"
+
+
+@functools.cache
+def limiter():
+    """One Redis connection pool per gateway process."""
+    return ratelimit.RateLimiter()
+
+
+def body_content_type(schema):
+    """A body schema may say `content_type = MULTIPART` (file uploads); JSON otherwise."""
+    return getattr(schema, "content_type", JSON)
+
+
+def read_form(request):
+    """A multipart/form-data body: its text fields and files (werkzeug FileStorage)."""
+    return {**request.form.to_dict(), **request.files.to_dict()}
 
 
 def authenticate(request, role):

@@ -1,8 +1,13 @@
 """Wire schemas of the gateway: they validate requests, shape responses, and are
 the OpenAPI document (apispec reads them). Services validate again: a service
 never trusts its caller."""
-from marshmallow import Schema, fields, validate
+import functools
+import re
 
+from marshmallow import Schema, ValidationError, fields, validate
+from werkzeug.datastructures import FileStorage
+
+from gateway.routing import MULTIPART
 from plumbing.clock import isoformat
 from plumbing.validation import StrictInteger
 
@@ -94,11 +99,31 @@ class AddressList(Schema):
 
 
 # --- catalog ---------------------------------------------------------------
+MEDIA_PATH = re.compile(r"^/media/[0-9a-f]{64}\.(?:jpg|png|webp|gif)$")
+
+
+def image_ref(value):
+    """An http(s) URL, or the `/media/...` path an upload answered."""
+    if MEDIA_PATH.fullmatch(value) is None:
+        URL(value)
+
+
+ImageRef = functools.partial(fields.String, validate=[validate.Length(max=500), image_ref],
+                             metadata={"description": "an http(s) URL or an uploaded image's "
+                                                      "/media/ path"})
+SpecValue = functools.partial(fields.String, validate=validate.Length(1, 20))
+
+
 class CategoryInput(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 32))
     parent_id = StrictInteger(allow_none=True, validate=validate.Range(min=1))
     sort_order = StrictInteger(validate=validate.Range(min=0, max=100000))
-    icon_url = fields.String(allow_none=True, validate=[validate.Length(max=500), URL])
+    icon_url = ImageRef(allow_none=True)
+
+
+class CategoryChange(CategoryInput):
+    """Any of the fields; `parent_id: null` moves it to the top level."""
+    name = fields.String(validate=validate.Length(1, 32))
 
 
 class Category(Schema):
@@ -114,32 +139,65 @@ class CategoryList(Schema):
     items = fields.List(fields.Nested(Category), required=True)
 
 
+class Deleted(Schema):
+    deleted = fields.Integer(required=True)
+
+
+class SpecGroup(Schema):
+    name = fields.String(required=True, validate=validate.Length(1, 20))
+    values = fields.List(SpecValue(), required=True, validate=validate.Length(1, 20))
+
+
 class SkuInput(Schema):
-    id = StrictInteger(validate=validate.Range(min=1))
-    spec = fields.String(required=True, validate=validate.Length(1, 64))
+    """A new SKU: `spec_values` (one per spec group, in order) when the product has
+    spec groups, else a free-text `spec`."""
+    spec = fields.String(validate=validate.Length(1, 64))
+    spec_values = fields.List(SpecValue(), validate=validate.Length(max=3))
+    code = fields.String(allow_none=True, validate=validate.Length(1, 64),
+                         metadata={"description": "the merchant's own SKU code"})
+    image_url = ImageRef(allow_none=True)
     price = StrictInteger(required=True, validate=validate.Range(min=1, max=100_000_000))
     market_price = StrictInteger(allow_none=True, validate=validate.Range(min=1, max=100_000_000))
     stock = StrictInteger(required=True, validate=validate.Range(min=0, max=10_000_000))
 
 
+class SkuChange(SkuInput):
+    """With an id: the fields to change of that SKU; without: a new SKU. SKUs left out
+    of the list are removed (refused while they hold stock of open orders)."""
+    id = StrictInteger(validate=validate.Range(min=1))
+    price = StrictInteger(validate=validate.Range(min=1, max=100_000_000))
+    stock = StrictInteger(validate=validate.Range(min=0, max=10_000_000))
+
+
 class ProductInput(Schema):
     title = fields.String(required=True, validate=validate.Length(1, 100))
     subtitle = fields.String(validate=validate.Length(max=200))
-    description = fields.String(validate=validate.Length(max=20000))
+    description = fields.String(validate=validate.Length(max=20000),
+                                metadata={"description": "rich text (HTML), stored as given"})
     category_id = StrictInteger(allow_none=True, validate=validate.Range(min=1))
-    image_urls = fields.List(fields.String(validate=[validate.Length(max=500), URL]),
-                             validate=validate.Length(max=20))
+    image_urls = fields.List(ImageRef(), validate=validate.Length(max=20))
+    video_url = fields.String(allow_none=True, validate=[validate.Length(max=500), URL])
+    spec_groups = fields.List(fields.Nested(SpecGroup), validate=validate.Length(max=3))
+    low_stock_threshold = StrictInteger(validate=validate.Range(min=0, max=10_000_000))
     skus = fields.List(fields.Nested(SkuInput), required=True, validate=validate.Length(1, 50))
 
 
 class ProductChange(ProductInput):
     title = fields.String(validate=validate.Length(1, 100))
-    skus = fields.List(fields.Nested(SkuInput), validate=validate.Length(1, 50))
+    skus = fields.List(fields.Nested(SkuChange), validate=validate.Length(1, 50))
+
+
+class Pin(Schema):
+    rank = StrictInteger(required=True, validate=validate.Range(min=0, max=9999),
+                         metadata={"description": "lower shows first"})
 
 
 class Sku(Schema):
     id = fields.Integer(required=True)
     spec = fields.String(required=True)
+    spec_values = fields.List(fields.String())
+    code = fields.String(allow_none=True)
+    image_url = fields.String(allow_none=True)
     price = Fen(required=True)
     market_price = Fen(allow_none=True)
     stock = fields.Integer()
@@ -152,8 +210,18 @@ class Product(Schema):
     description = fields.String(allow_none=True)
     category_id = fields.Integer(allow_none=True)
     image_urls = fields.List(fields.String())
+    cover_image = fields.String(allow_none=True)
+    video_url = fields.String(allow_none=True)
+    spec_groups = fields.List(fields.Nested(SpecGroup))
+    price = Fen(allow_none=True)
+    market_price = Fen(allow_none=True)
     status = fields.String()
     group_buy = fields.Boolean()
+    sales = fields.Integer(metadata={"description": "units sold, all time"})
+    sales_7d = fields.Integer(metadata={"description": "units sold in the last 7 days"})
+    pinned_rank = fields.Integer(allow_none=True)
+    low_stock_threshold = fields.Integer()
+    low_stock = fields.Boolean(metadata={"description": "some SKU is at or below the threshold"})
     version = fields.Integer()
     skus = fields.List(fields.Nested(Sku), required=True)
     created_at = fields.String()
@@ -164,6 +232,40 @@ class Product(Schema):
 class ProductDetail(Product):
     campaign = fields.Dict(allow_none=True)
     joinable_teams = fields.List(fields.Dict())
+    reviews = fields.Nested(lambda: _review_summary(), metadata={
+        "description": "average stars, count, share with pictures, 好评率 and the newest reviews"})
+
+
+def _review_summary():
+    from gateway.review_schemas import ReviewSummary  # it builds on this module's schemas
+    return ReviewSummary()
+
+
+AdminProductPage = page_of(Product, "AdminProductPage")
+
+
+class UploadedFile(fields.Field):
+    """A multipart file part, read into bytes (its size and type are catalog's to judge)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, FileStorage):
+            raise ValidationError("Must be a file part.")
+        return value.read()
+
+
+class ImageUpload(Schema):
+    content_type = MULTIPART
+    file = UploadedFile(required=True, metadata={"type": "string", "format": "binary",
+                                                 "description": "JPEG, PNG, WEBP or GIF"})
+
+
+class Image(Schema):
+    id = fields.Integer(required=True)
+    url = fields.String(required=True, metadata={"description": "/media/<sha256>.<ext>"})
+    content_type = fields.String()
+    size = fields.Integer()
+    width = fields.Integer()
+    height = fields.Integer()
 
 
 class ProductSummary(Schema):
@@ -196,6 +298,9 @@ class ProductQuery(Paging):
 
 class AdminProductQuery(Paging):
     status = fields.String(validate=validate.OneOf(("draft", "published", "unpublished")))
+    category_id = fields.Integer(validate=validate.Range(min=1))
+    low_stock = fields.Boolean(metadata={"description": "true: a SKU at or below the threshold"})
+    q = fields.String(validate=validate.Length(max=50), metadata={"description": "title contains"})
 
 
 # --- ops -------------------------------------------------------------------
@@ -339,6 +444,11 @@ class Order(Schema):
     address = fields.Dict(allow_none=True)
     pay_deadline = fields.String(allow_none=True)
     paid_at = fields.String(allow_none=True)
+    carrier = fields.String(allow_none=True, metadata={"description": "set when shipped"})
+    tracking_no = fields.String(allow_none=True)
+    shipped_at = fields.String(allow_none=True)
+    completed_at = fields.String(allow_none=True, metadata={
+        "description": "when the shopper confirmed receipt, or it was confirmed automatically"})
     created_at = fields.String()
     team_order_ids = fields.List(fields.Nested(TeamOrderRef))
 

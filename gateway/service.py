@@ -15,7 +15,7 @@ from gateway.review_routes import ReviewRoutes
 from gateway.routing import route
 from gateway.search_routes import SearchRoutes
 from plumbing import settings
-from plumbing.errors import BadRequest
+from plumbing.errors import BadRequest, NotFound
 from plumbing.probes import ServiceBase
 from plumbing.rpc import RemoteService
 from plumbing.web import http
@@ -23,6 +23,20 @@ from plumbing.web import http
 SHOP, ADMIN, OPS, AUTH = "shop", "merchant", "ops", "auth"
 GROUP = "group-buy"
 IDEMPOTENCY_KEY = "Idempotency-Key"
+
+
+MEDIA_CACHE = "public, max-age=31536000, immutable"
+MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around the file
+
+
+def _upload_limit():
+    """An upload's body may hold the largest image catalog accepts, plus its multipart
+    wrapping: a slightly larger image then gets catalog's clear `image_too_large`."""
+    return settings.max_image_bytes() + MULTIPART_OVERHEAD
+
+
+def _base64(data):
+    return base64.b64encode(data).decode("ascii")
 
 
 def _idempotency_key(request):
@@ -48,12 +62,12 @@ class GatewayService(SearchRoutes, OrderRoutes, ReviewRoutes, ServiceBase):
 
     # --- login and the shopper's own account --------------------------------
     @route("POST", "/api/v1/auth/wechat-login", "Log in with a WeChat mini-program code", AUTH,
-           body=s.WechatLogin(), response=s.LoginResult())
+           body=s.WechatLogin(), response=s.LoginResult(), limit="login", errors=(401,))
     def wechat_login(self, request, body):
         return self.accounts.wechat_login(body["code"], body.get("invite_code"))
 
     @route("POST", "/admin/v1/auth/login", "Merchant or ops login", AUTH,
-           body=s.StaffLogin(), response=s.StaffLoginResult())
+           body=s.StaffLogin(), response=s.StaffLoginResult(), limit="login", errors=(401, 403))
     def staff_login(self, request, body):
         return self.accounts.merchant_login(body["username"], body["password"])
 
@@ -97,22 +111,54 @@ class GatewayService(SearchRoutes, OrderRoutes, ReviewRoutes, ServiceBase):
     def list_categories(self, request):
         return {"items": self.catalog.list_categories()}
 
-    @route("GET", "/api/v1/products/<int:product_id>", "Product detail", SHOP,
-           response=s.ProductDetail())
+    @route("GET", "/api/v1/products/<int:product_id>",
+           "Product detail in one call: SKUs with stock, campaign and group prices, joinable "
+           "teams, review summary with the newest reviews", SHOP, response=s.ProductDetail())
     def get_product(self, request, product_id):
         product = self.catalog.get_product(product_id)
-        return {**product, **self.teams.product_group_buy(product_id)}
+        return {**product, **self.teams.product_group_buy(product_id),
+                "reviews": self.catalog.review_summary(product_id)}
+
+    # --- images ---------------------------------------------------------------
+    @route("POST", "/api/v1/images", "Upload a picture (for a review or feedback)", SHOP,
+           role="customer", body=s.ImageUpload(), response=s.Image(), status=201,
+           max_body=_upload_limit)
+    def upload_shopper_image(self, request, user, body):
+        return self.catalog.upload_image(user["user_id"], _base64(body["file"]))
+
+    @route("POST", "/admin/v1/images", "Upload a product, SKU or category picture", ADMIN,
+           role="merchant", body=s.ImageUpload(), response=s.Image(), status=201,
+           max_body=_upload_limit)
+    def upload_merchant_image(self, request, user, body):
+        return self.catalog.upload_image(user["user_id"], _base64(body["file"]))
+
+    @http("GET", "/media/<name>")
+    def media(self, request, name):
+        """An uploaded image. Its name is its content's hash, so it never changes: cached
+        for a year, and a client that has it gets a 304 without catalog being asked."""
+        if s.MEDIA_PATH.fullmatch(f"/media/{name}") is None:
+            raise NotFound("image_not_found", "There is no such image.")
+        etag = name.split(".", 1)[0]
+        headers = {"ETag": f'"{etag}"', "Cache-Control": MEDIA_CACHE,
+                   "X-Content-Type-Options": "nosniff"}
+        if request.if_none_match.contains(etag):
+            return Response(status=304, headers=headers)
+        image = self.catalog.read_image(name)
+        return Response(base64.b64decode(image["data_b64"]), headers=headers,
+                        mimetype=image["content_type"])
 
     # --- group buying -------------------------------------------------------
     @route("POST", "/api/v1/teams", "Open a team (开团): places the leader's team order", GROUP,
-           role="customer", body=s.OpenTeam(), response=s.TeamOrderPlaced(), status=201)
+           role="customer", body=s.OpenTeam(), response=s.TeamOrderPlaced(), status=201,
+           limit="join")
     def open_team(self, request, user, body):
         return self.orders.place_team_order(
             user["user_id"], body["campaign_id"], body["sku_id"], body["quantity"],
             address_id=body.get("address_id"), idempotency_key=_idempotency_key(request))
 
     @route("POST", "/api/v1/teams/<int:team_id>/join", "Join a team (参团): reserves a seat",
-           GROUP, role="customer", body=s.JoinTeam(), response=s.TeamOrderPlaced(), status=201)
+           GROUP, role="customer", body=s.JoinTeam(), response=s.TeamOrderPlaced(), status=201,
+           limit="join")
     def join_team(self, request, user, body, team_id):
         return self.orders.place_team_order(
             user["user_id"], None, body["sku_id"], body["quantity"], team_id=team_id,
@@ -145,13 +191,30 @@ class GatewayService(SearchRoutes, OrderRoutes, ReviewRoutes, ServiceBase):
         return self.notify.mark_read(user["user_id"], body.get("ids"))
 
     # --- merchant back office -----------------------------------------------
+    @route("GET", "/admin/v1/categories", "Category tree", ADMIN, role="merchant",
+           response=s.CategoryList())
+    def admin_list_categories(self, request, user):
+        return {"items": self.catalog.list_categories()}
+
     @route("POST", "/admin/v1/categories", "Create a category (two levels)", ADMIN,
            role="merchant", body=s.CategoryInput(), response=s.Category(), status=201)
     def create_category(self, request, user, body):
         return self.catalog.create_category(body)
 
-    @route("GET", "/admin/v1/products", "My products", ADMIN, role="merchant",
-           query=s.AdminProductQuery(), response=s.ProductPage())
+    @route("PUT", "/admin/v1/categories/<int:category_id>",
+           "Rename, re-order, change the icon or move a category (two levels)", ADMIN,
+           role="merchant", body=s.CategoryChange(), response=s.Category())
+    def update_category(self, request, user, body, category_id):
+        return self.catalog.update_category(category_id, body)
+
+    @route("DELETE", "/admin/v1/categories/<int:category_id>",
+           "Delete an empty category (409 while it has products or sub-categories)", ADMIN,
+           role="merchant", response=s.Deleted())
+    def delete_category(self, request, user, category_id):
+        return self.catalog.delete_category(category_id)
+
+    @route("GET", "/admin/v1/products", "My products, by status, category, low stock or title",
+           ADMIN, role="merchant", query=s.AdminProductQuery(), response=s.AdminProductPage())
     def admin_list_products(self, request, user, query):
         return self.catalog.admin_list_products(user["user_id"], **query)
 
@@ -179,6 +242,17 @@ class GatewayService(SearchRoutes, OrderRoutes, ReviewRoutes, ServiceBase):
            role="merchant", response=s.Product())
     def unpublish_product(self, request, user, product_id):
         return self.catalog.unpublish_product(user["user_id"], product_id)
+
+    @route("POST", "/admin/v1/products/<int:product_id>/pin",
+           "Recommend a product (推荐) on the home page; lower ranks first", ADMIN,
+           role="merchant", body=s.Pin(), response=s.Product())
+    def pin_product(self, request, user, body, product_id):
+        return self.catalog.pin_product(user["user_id"], product_id, body)
+
+    @route("POST", "/admin/v1/products/<int:product_id>/unpin", "Stop recommending a product",
+           ADMIN, role="merchant", response=s.Product())
+    def unpin_product(self, request, user, product_id):
+        return self.catalog.unpin_product(user["user_id"], product_id)
 
     @route("POST", "/admin/v1/campaigns", "Create a group-buy campaign (拼团活动)", ADMIN,
            role="merchant", body=s.CampaignInput(), response=s.Campaign(), status=201)

@@ -74,16 +74,24 @@ class JsonHttp(HttpRequestHandler):
     pair, or a werkzeug Response."""
     server = JsonWebServer()
 
-    def __init__(self, method, url, **kwargs):
+    def __init__(self, method, url, max_body_bytes=None, **kwargs):
         kwargs.setdefault("expected_exceptions", AppError)
         super().__init__(method, url, **kwargs)
+        # An int, or a function read at request time (a setting tests may change);
+        # None: the service-wide MAX_BODY_BYTES. Only upload routes need more.
+        self.max_body_bytes = max_body_bytes
+
+    def body_limit(self):
+        limit = self.max_body_bytes
+        return MAX_BODY_BYTES if limit is None else limit() if callable(limit) else limit
 
     def handle_request(self, request):
         request.shallow = False
         context_data = self.server.context_data_from_headers(request)
         try:
-            if request.content_length and request.content_length > MAX_BODY_BYTES:
-                raise TooLarge(message=f"The body is larger than {MAX_BODY_BYTES} bytes.")
+            limit = request.max_content_length = self.body_limit()
+            if request.content_length and request.content_length > limit:
+                raise TooLarge(message=f"The body is larger than {limit} bytes.")
             args, kwargs = self.get_entrypoint_parameters(request)
             self.check_signature(args, kwargs)
             done = Event()
@@ -112,7 +120,9 @@ class JsonHttp(HttpRequestHandler):
 
     def response_from_exception(self, exc):
         if isinstance(exc, AppError):
-            return error_response(exc.status, exc.code, exc.message, exc.details)
+            response = error_response(exc.status, exc.code, exc.message, exc.details)
+            response.headers.extend(exc.headers())
+            return response
         if isinstance(exc, HTTPException):
             return from_http_exception(exc)
         log.error("unexpected error answering HTTP", exc_info=exc)

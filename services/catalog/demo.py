@@ -1,14 +1,18 @@
 """The demo shop's catalogue (local runs and tests only; never in production).
 
 Prices and stock are fen and units. Each product names its sub-category; the
-categories are (top level, sub-category, sort order).
+categories are (top level, sub-category, sort order). Products with spec groups
+(颜色, 尺码 …) give each SKU its values; the others a free-text spec. Three products
+are recommended (pinned_rank) for the home page's 推荐 section.
 """
+from itertools import product as combinations
 
 CATEGORIES = [
     ("生鲜水果", "水果", 10),
     ("粮油副食", "大米", 20),
     ("日用百货", "纸品", 30),
     ("家居服饰", "毛巾", 40),
+    ("家居服饰", "T恤", 41),
 ]
 
 
@@ -21,9 +25,18 @@ def _sku(spec, price, market_price, stock):
     return {"spec": spec, "price": price, "market_price": market_price, "stock": stock}
 
 
+def _variant(values, price, market_price, stock, code):
+    return {"spec_values": list(values), "price": price, "market_price": market_price,
+            "stock": stock, "code": code}
+
+
+TEE_COLOURS = {"白色": "WHT", "黑色": "BLK", "藏青": "NVY"}
+TEE_SIZES = ("M", "L", "XL", "XXL")
+
+
 PRODUCTS = [
     {"category": "水果", "title": "烟台红富士苹果 5斤装", "subtitle": "脆甜多汁 产地直发",
-     "description": "山东烟台栖霞果园现摘现发，果面自然有斑点，坏果包赔。",
+     "description": "山东烟台栖霞果园现摘现发，果面自然有斑点，坏果包赔。", "pinned_rank": 2,
      "image_urls": _image("fuji-apple"),
      "skus": [_sku("5斤 / 单果70-75mm", 2990, 3990, 500),
               _sku("5斤 / 单果80-85mm", 3990, 4990, 300),
@@ -38,7 +51,7 @@ PRODUCTS = [
      "skus": [_sku("10斤 / 单果65-70mm", 3990, 5990, 300),
               _sku("10斤 / 单果75-80mm", 4990, 6990, 150)]},
     {"category": "大米", "title": "五常稻花香大米 5kg", "subtitle": "当季新米 软糯香甜",
-     "description": "黑龙江五常产区稻花香2号，一年一季，真空包装。",
+     "description": "黑龙江五常产区稻花香2号，一年一季，真空包装。", "pinned_rank": 3,
      "image_urls": _image("wuchang-rice"),
      "skus": [_sku("5kg", 5990, 7990, 800)]},
     {"category": "大米", "title": "东北珍珠米 10kg", "subtitle": "颗粒饱满 蒸煮香软",
@@ -65,12 +78,28 @@ PRODUCTS = [
     {"category": "毛巾", "title": "新疆长绒棉毛巾", "subtitle": "A类标准 吸水不掉毛",
      "description": "新疆长绒棉，A类婴幼儿标准，34x74cm。",
      "image_urls": _image("cotton-towel"),
-     "skus": [_sku("米白 / 34x74cm", 1990, 3990, 600), _sku("浅灰 / 34x74cm", 1990, 3990, 600),
-              _sku("米白 / 两条装", 3490, 6990, 300)]},
+     "spec_groups": [{"name": "颜色", "values": ["米白", "浅灰"]},
+                     {"name": "规格", "values": ["单条", "两条装"]}],
+     "skus": [_variant(("米白", "单条"), 1990, 3990, 600, "TW-IVR-1"),
+              _variant(("浅灰", "单条"), 1990, 3990, 600, "TW-GRY-1"),
+              _variant(("米白", "两条装"), 3490, 6990, 300, "TW-IVR-2")]},
     {"category": "毛巾", "title": "纯棉加厚浴巾 70x140cm", "subtitle": "柔软厚实 速干不发硬",
      "description": "全棉毛圈，克重500g，成人家用。",
      "image_urls": _image("bath-towel"),
-     "skus": [_sku("灰色", 4990, 8990, 300), _sku("粉色", 4990, 8990, 300)]},
+     "spec_groups": [{"name": "颜色", "values": ["灰色", "粉色"]}],
+     "skus": [_variant(("灰色",), 4990, 8990, 300, "BT-GRY"),
+              _variant(("粉色",), 4990, 8990, 300, "BT-PNK")]},
+    {"category": "T恤", "title": "纯棉圆领短袖T恤 男女同款", "subtitle": "200g精梳棉 不透不变形",
+     "description": "<p>200克精梳纯棉，领口罗纹加固，洗后不变形。</p>"
+                    "<p>尺码：M 165/88，L 170/92，XL 175/96，XXL 180/100。</p>",
+     "image_urls": _image("cotton-tee"),
+     "spec_groups": [{"name": "颜色", "values": list(TEE_COLOURS)},
+                     {"name": "尺码", "values": list(TEE_SIZES)}],
+     "low_stock_threshold": 20, "pinned_rank": 1,
+     "skus": [_variant((colour, size), 3990 if size != "XXL" else 4290, 6990,
+                       15 if (colour, size) == ("黑色", "XXL") else 200,
+                       f"TS-{code}-{size}")
+              for (colour, code), size in combinations(TEE_COLOURS.items(), TEE_SIZES)]},
     {"category": "毛巾", "title": "儿童纱布方巾 5条装", "subtitle": "六层纱布 柔软透气",
      "description": "六层纯棉纱布，25x25cm，洗脸擦手两用。",
      "image_urls": _image("gauze-towel"),

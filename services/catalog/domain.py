@@ -1,9 +1,13 @@
 """Catalog rules: pure functions, no I/O.
 
 Products move draft -> published <-> unpublished; their SKU list always has 1-50
-SKUs with distinct specs. A stock reservation moves reserved -> committed (the units
-are sold) or reserved -> released (the units go back); both ends are final, and
-repeating the move that got there is a harmless no-op, so callers can retry.
+SKUs with distinct specs. A product may have up to three spec groups (颜色, 尺码 …);
+then each SKU is one combination of their values and its spec is worked out from
+it, else each SKU names itself with a free-text spec.
+
+A stock reservation moves reserved -> committed (the units are sold) or
+reserved -> released (the units go back); both ends are final, and repeating the
+move that got there is a harmless no-op, so callers can retry.
 An order's stock is the reservation `order-<order_id>`: committed when the order goes
 to ship, released when it is cancelled or refunded.
 
@@ -11,6 +15,8 @@ A product is in group buy while one of its campaigns (copies of the teams servic
 runs: started, not yet ended, not invalidated. It is worked out from the clock when
 asked, so it turns on and off as time passes without anything firing.
 """
+from datetime import timedelta
+
 from plumbing.errors import BadRequest, Conflict, NotFound
 from plumbing.validation import invalid  # noqa: F401  (domain.invalid is used across catalog)
 
@@ -19,41 +25,121 @@ PRODUCT_STATUSES = (DRAFT, PUBLISHED, UNPUBLISHED)
 RESERVED, COMMITTED, RELEASED = "reserved", "committed", "released"
 MAX_SKUS = 50
 MAX_PAGE_SIZE = 50
+MAX_SPEC_GROUPS = 3
+MAX_SPEC_VALUES = 20
+MAX_SPEC_LENGTH = 64  # skus.spec, and the copies teams and orders keep of it
+SPEC_SEPARATOR = " / "
 
 
-# --- SKUs -------------------------------------------------------------------
+# --- spec groups and SKUs ---------------------------------------------------------
 
 def spec_key(spec):
     """Specs that differ only in case or spacing look the same to a shopper."""
     return " ".join(spec.split()).casefold()
 
 
-def check_skus(skus):
-    """The SKU list a product would end up with; each is a dict with spec, price and
-    market_price (None when there is none)."""
+def check_spec_groups(groups):
+    """[{"name": "颜色", "values": ["红色", "蓝色"]}, …]: at most three groups with
+    distinct names, each with 1-20 distinct values (distinct as a shopper reads them:
+    "L" and " l" are one value)."""
     errors = {}
-    if not 1 <= len(skus) <= MAX_SKUS:
-        errors["skus"] = [f"A product needs between 1 and {MAX_SKUS} SKUs."]
-    seen = set()
-    for index, sku in enumerate(skus):
-        key = spec_key(sku["spec"])
-        if key in seen:
-            errors[f"skus.{index}.spec"] = [f"The spec \"{sku['spec']}\" is used twice."]
-        seen.add(key)
-        market_price = sku.get("market_price")
-        if market_price is not None and market_price < sku["price"]:
-            errors[f"skus.{index}.market_price"] = ["The market price may not be below the price."]
+    if len(groups) > MAX_SPEC_GROUPS:
+        errors["spec_groups"] = [f"A product has at most {MAX_SPEC_GROUPS} spec groups."]
+    names = set()
+    for index, group in enumerate(groups):
+        if spec_key(group["name"]) in names:
+            errors[f"spec_groups.{index}.name"] = [f"The group \"{group['name']}\" is named twice."]
+        names.add(spec_key(group["name"]))
+        values = group["values"]
+        if not 1 <= len(values) <= MAX_SPEC_VALUES:
+            errors[f"spec_groups.{index}.values"] = [
+                f"A spec group has between 1 and {MAX_SPEC_VALUES} values."]
+        seen = set()
+        for position, value in enumerate(values):
+            if spec_key(value) in seen:
+                errors[f"spec_groups.{index}.values.{position}"] = [
+                    f"The value \"{value}\" is listed twice."]
+            seen.add(spec_key(value))
     if errors:
         raise invalid(errors)
 
 
-def plan_sku_changes(existing, incoming):
-    """Match the full SKU list a merchant sent against the product's current SKUs.
+def check_skus(skus, spec_groups=()):
+    """The SKU list a product would end up with, checked as a whole and returned with
+    each SKU's `spec` and `spec_values` settled.
+
+    Each SKU is a dict with price, market_price (None when there is none), and either
+    spec_values (one value per spec group, in group order; its spec is them joined by
+    " / ") when the product has spec groups, or a free-text spec when it has none.
+    Specs (so combinations) are distinct; so are the merchant's SKU codes.
+    """
+    errors = {}
+    if not 1 <= len(skus) <= MAX_SKUS:
+        errors["skus"] = [f"A product needs between 1 and {MAX_SKUS} SKUs."]
+    settled, specs, codes = [], set(), set()
+    field = "spec_values" if spec_groups else "spec"
+    for index, sku in enumerate(skus):
+        spec, values, problem = _settle_spec(sku, spec_groups)
+        if problem is None and spec_key(spec) in specs:
+            problem = ("This combination of values is used by another SKU." if spec_groups
+                       else f"The spec \"{spec}\" is used twice.")
+        if problem is not None:
+            errors[f"skus.{index}.{field}"] = [problem]
+        else:
+            specs.add(spec_key(spec))
+        code = sku.get("code")
+        if code is not None and code.casefold() in codes:
+            errors[f"skus.{index}.code"] = [f"The code \"{code}\" is used by another SKU."]
+        if code is not None:
+            codes.add(code.casefold())
+        market_price = sku.get("market_price")
+        if market_price is not None and market_price < sku["price"]:
+            errors[f"skus.{index}.market_price"] = ["The market price may not be below the price."]
+        settled.append({**sku, "spec": spec, "spec_values": values})
+    if errors:
+        raise invalid(errors)
+    return settled
+
+
+def _settle_spec(sku, spec_groups):
+    """-> (spec, spec_values, problem): a problem is the message for a SKU whose spec
+    is missing or whose values do not fit the groups."""
+    values = list(sku.get("spec_values") or [])
+    if not spec_groups:
+        if values:
+            return None, values, "This product has no spec groups; give a spec instead."
+        if not sku.get("spec"):
+            return None, values, "Required: each SKU of a product without spec groups has a spec."
+        return sku["spec"], [], None
+    names = "、".join(group["name"] for group in spec_groups)
+    if len(values) != len(spec_groups):
+        return None, values, f"Give one value of each spec group, in order: {names}."
+    matched = []
+    for value, group in zip(values, spec_groups):
+        known = {spec_key(option): option for option in group["values"]}
+        if spec_key(value) not in known:
+            return None, values, (f"\"{value}\" is not a value of {group['name']}: "
+                                  f"{'、'.join(group['values'])}.")
+        matched.append(known[spec_key(value)])  # the group's own spelling
+    spec = SPEC_SEPARATOR.join(matched)
+    if len(spec) > MAX_SPEC_LENGTH:
+        return None, values, f"The values joined are longer than {MAX_SPEC_LENGTH} characters."
+    return spec, matched, None
+
+
+SKU_DEFAULTS = {"market_price": None, "code": None, "image_url": None, "spec": None,
+                "spec_values": []}
+
+
+def plan_sku_changes(existing, incoming, spec_groups=()):
+    """Match the full SKU list a merchant sent against the product's current SKUs,
+    and check the result against the product's spec groups as they will be.
 
     An entry with an id updates that SKU (fields left out keep their value); an entry
-    without one is a new SKU; a current SKU not listed is to be removed.
+    without one is a new SKU; a current SKU not listed is to be removed. When the
+    product has no spec groups (any more), SKUs keep their spec as free text.
     Returns (final, removed_ids): `final[i]` is `incoming[i]` merged over the SKU it
-    names, with "id" None for new ones.
+    names, spec settled (check_skus), with "id" None for new ones.
     """
     current = {sku["id"]: sku for sku in existing}
     errors, final, listed = {}, [], set()
@@ -64,11 +150,13 @@ def plan_sku_changes(existing, incoming):
         elif sku_id is not None and sku_id in listed:
             errors[f"skus.{index}.id"] = [f"SKU {sku_id} is listed twice."]
         listed.add(sku_id)
-        final.append({"market_price": None, **current.get(sku_id, {}), **entry, "id": sku_id})
+        merged = {**SKU_DEFAULTS, **current.get(sku_id, {}), **entry, "id": sku_id}
+        if not spec_groups and "spec_values" not in entry:
+            merged["spec_values"] = []
+        final.append(merged)
     if errors:
         raise invalid(errors)
-    check_skus(final)
-    return final, [sku_id for sku_id in current if sku_id not in listed]
+    return check_skus(final, spec_groups), [sku_id for sku_id in current if sku_id not in listed]
 
 
 def check_removable(removed_ids, reserved_ids):
@@ -116,6 +204,30 @@ def check_parent(parent_of_parent_id):
         raise BadRequest("category_too_deep",
                          "Categories have two levels; the parent must be a top-level category.",
                          details={"parent_id": ["The parent is itself a sub-category."]})
+
+
+def check_move(category_id, new_parent_id, parent_of_new_parent_id, has_children):
+    """Moving a category under `new_parent_id` (None: to the top level) keeps two levels."""
+    if new_parent_id is None:
+        return
+    if new_parent_id == category_id:
+        raise BadRequest("category_too_deep", "A category cannot be its own parent.",
+                         details={"parent_id": ["This is the category itself."]})
+    check_parent(parent_of_new_parent_id)
+    if has_children:
+        raise BadRequest("category_too_deep",
+                         "A category with sub-categories stays at the top level.",
+                         details={"parent_id": ["This category has sub-categories."]})
+
+
+def check_deletable(child_count, product_count):
+    """Only an empty category goes: its products and sub-categories would be orphaned."""
+    if child_count:
+        raise Conflict("category_has_children",
+                       f"This category has {child_count} sub-categories; move or delete them first.")
+    if product_count:
+        raise Conflict("category_has_products",
+                       f"{product_count} products are in this category; move them first.")
 
 
 def category_tree(categories):
@@ -210,6 +322,25 @@ def release(state):
         raise Conflict("reservation_committed",
                        "This reservation was committed; its stock is sold and cannot be released.")
     return state == RESERVED
+
+
+def low_stock_crossed(stock_before, stock_after, threshold, already_told):
+    """Whether taking stock deserves a low-stock notice to the merchant: it went from
+    above the threshold to at or below it, and the merchant has not been told since
+    the SKU was last restocked above it (stock that comes back from a cancelled order
+    and goes again is the same shortage, not a new one)."""
+    return not already_told and stock_after <= threshold < stock_before
+
+
+def still_told_of_low_stock(already_told, stock, threshold):
+    """After a merchant's edit: a SKU restocked (or a threshold lowered) so it is above
+    the threshold again is re-armed; its next fall will be told."""
+    return bool(already_told) and stock <= threshold
+
+
+def sales_window_start(today, days=7):
+    """The first day of the last `days` days, today included (sales_7d)."""
+    return today - timedelta(days=days - 1)
 
 
 def order_reservation_id(order_id):

@@ -84,6 +84,10 @@ class Sku(Base):
     image_url: Mapped[str | None] = mapped_column(sa.String(500))
     # One value per product spec group, in group order; `spec` is them joined by " / ".
     spec_values: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
+    # The merchant was sent a low-stock notice since the SKU was last stocked above the
+    # product's threshold: stock coming back from a cancelled order and going again
+    # does not repeat it; a restock above the threshold re-arms it.
+    low_stock_notified: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
 
     product: Mapped[Product] = relationship(back_populates="skus")
 

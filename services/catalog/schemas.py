@@ -14,7 +14,7 @@ from plumbing.validation import (
     StrictInteger,
     load,  # noqa: F401  (the services' one loader)
 )
-from services.catalog import domain
+from services.catalog import domain, images
 
 MAX_FEN = 1_000_000_000  # ten million yuan: far above any product, well inside a 32-bit column
 MAX_STOCK = 10_000_000
@@ -47,42 +47,102 @@ def Fen(**kwargs):  # noqa: N802
                          **kwargs)
 
 
-def ImageUrl():  # noqa: N802
-    return fields.Url(schemes={"http", "https"}, validate=validate.Length(max=500))
+WEB_URL = validate.URL(schemes={"http", "https"})
+
+
+def image_ref(value):
+    """An image is an http(s) URL, or the /media/<name> path of one uploaded here."""
+    name = value.removeprefix(images.URL_PREFIX)
+    if name != value and images.is_media_name(name):
+        return
+    try:
+        WEB_URL(value)
+    except ValidationError:
+        raise ValidationError("Must be an http(s) URL or an uploaded image's /media/ path.") \
+            from None
+
+
+def ImageRef(**kwargs):  # noqa: N802
+    return Trimmed(validate=[validate.Length(max=500), image_ref], **kwargs)
+
+
+def WebUrl(**kwargs):  # noqa: N802
+    return fields.Url(schemes={"http", "https"}, validate=validate.Length(max=500), **kwargs)
 
 
 # --- categories ----------------------------------------------------------------
 
-class CategoryIn(Schema):
+class CategoryFields(Schema):
+    name = Trimmed(validate=validate.Length(min=1, max=50))
+    parent_id = Id(allow_none=True)
+    sort_order = StrictInteger(validate=validate.Range(min=-1_000_000, max=1_000_000))
+    icon_url = ImageRef(allow_none=True)
+
+
+class CategoryIn(CategoryFields):
     name = Trimmed(required=True, validate=validate.Length(min=1, max=50))
     parent_id = Id(allow_none=True, load_default=None)
     sort_order = StrictInteger(load_default=0, validate=validate.Range(min=-1_000_000,
                                                                        max=1_000_000))
-    icon_url = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=500),
-                          allow_none=True, load_default=None)
+    icon_url = ImageRef(allow_none=True, load_default=None)
+
+
+class CategoryChange(CategoryFields):
+    @validates_schema
+    def not_empty(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Nothing to change.")
+
+
+class CategoryArgs(Schema):
+    category_id = Id(required=True)
 
 
 # --- products --------------------------------------------------------------------
+# How many values and SKUs there may be is domain's to say (it words the errors);
+# the list lengths here only bound the work a malformed request can cause.
+
+class SpecGroupIn(Schema):
+    name = Trimmed(required=True, validate=validate.Length(min=1, max=20))
+    values = fields.List(Trimmed(validate=validate.Length(min=1, max=20)), required=True,
+                         validate=validate.Length(max=100))
+
+
+def SpecValues(**kwargs):  # noqa: N802
+    return fields.List(Trimmed(validate=validate.Length(min=1, max=20)),
+                       validate=validate.Length(max=10), **kwargs)
+
+
+def Code(**kwargs):  # noqa: N802  - the merchant's own SKU code (商家编码)
+    return Trimmed(validate=validate.Length(min=1, max=64), **kwargs)
+
 
 class SkuIn(Schema):
-    spec = Trimmed(required=True, validate=validate.Length(min=1, max=64))
+    """A new SKU: with spec groups it gives spec_values, else a free-text spec."""
+    spec = Trimmed(validate=validate.Length(min=1, max=domain.MAX_SPEC_LENGTH))
+    spec_values = SpecValues(load_default=list)
     price = Fen(required=True)
     stock = StrictInteger(required=True, validate=validate.Range(min=0, max=MAX_STOCK))
     market_price = Fen(allow_none=True, load_default=None)
+    code = Code(allow_none=True, load_default=None)
+    image_url = ImageRef(allow_none=True, load_default=None)
 
 
 class SkuChange(Schema):
     """An SKU in an update: with an id, the fields to change; without, a new SKU."""
     id = Id()
-    spec = Trimmed(validate=validate.Length(min=1, max=64))
+    spec = Trimmed(validate=validate.Length(min=1, max=domain.MAX_SPEC_LENGTH))
+    spec_values = SpecValues()
     price = Fen()
     stock = StrictInteger(validate=validate.Range(min=0, max=MAX_STOCK))
     market_price = Fen(allow_none=True)
+    code = Code(allow_none=True)
+    image_url = ImageRef(allow_none=True)
 
     @validates_schema
     def new_sku_is_complete(self, data, **kwargs):
         if "id" not in data:
-            missing = [name for name in ("spec", "price", "stock") if name not in data]
+            missing = [name for name in ("price", "stock") if name not in data]
             if missing:
                 raise ValidationError({name: ["Required for a new SKU."] for name in missing})
 
@@ -90,9 +150,14 @@ class SkuChange(Schema):
 class ProductFields(Schema):
     title = Trimmed(validate=validate.Length(min=1, max=100))
     subtitle = Trimmed(validate=validate.Length(max=200))
+    # Rich text from the back office editor, stored as given; shown by the
+    # mini-program's rich-text component, which renders no scripts.
     description = fields.String(validate=validate.Length(max=20_000))
     category_id = Id(allow_none=True)
-    image_urls = fields.List(ImageUrl(), validate=validate.Length(max=20))
+    image_urls = fields.List(ImageRef(), validate=validate.Length(max=20))
+    video_url = WebUrl(allow_none=True)
+    spec_groups = fields.List(fields.Nested(SpecGroupIn), validate=validate.Length(max=10))
+    low_stock_threshold = StrictInteger(validate=validate.Range(min=0, max=MAX_STOCK))
 
 
 class ProductIn(ProductFields):
@@ -100,17 +165,26 @@ class ProductIn(ProductFields):
     subtitle = Trimmed(load_default="", validate=validate.Length(max=200))
     description = fields.String(load_default="", validate=validate.Length(max=20_000))
     category_id = Id(allow_none=True, load_default=None)
-    image_urls = fields.List(ImageUrl(), load_default=list, validate=validate.Length(max=20))
-    skus = fields.List(fields.Nested(SkuIn), required=True)
+    image_urls = fields.List(ImageRef(), load_default=list, validate=validate.Length(max=20))
+    video_url = WebUrl(allow_none=True, load_default=None)
+    spec_groups = fields.List(fields.Nested(SpecGroupIn), load_default=list,
+                              validate=validate.Length(max=10))
+    low_stock_threshold = StrictInteger(load_default=10,
+                                        validate=validate.Range(min=0, max=MAX_STOCK))
+    skus = fields.List(fields.Nested(SkuIn), required=True, validate=validate.Length(max=100))
 
 
 class ProductChange(ProductFields):
-    skus = fields.List(fields.Nested(SkuChange))
+    skus = fields.List(fields.Nested(SkuChange), validate=validate.Length(max=100))
 
     @validates_schema
     def not_empty(self, data, **kwargs):
         if not data:
             raise ValidationError("Nothing to change.")
+
+
+class PinArgs(Schema):
+    rank = StrictInteger(required=True, validate=validate.Range(min=0, max=9_999))
 
 
 class MerchantArgs(Schema):
@@ -134,6 +208,16 @@ class PageArgs(Schema):
 class AdminListArgs(MerchantArgs, PageArgs):
     status = fields.String(allow_none=True, load_default=None,
                            validate=validate.OneOf(domain.PRODUCT_STATUSES))
+    category_id = Id(allow_none=True, load_default=None)
+    low_stock = StrictBoolean(allow_none=True, load_default=None)  # true: some SKU is low
+    q = Trimmed(allow_none=True, load_default=None, validate=validate.Length(max=50))
+
+
+# --- images --------------------------------------------------------------------
+
+class UploadArgs(Schema):
+    user_id = Id(required=True)
+    data_b64 = fields.String(required=True)  # its size and content are images.py's to judge
 
 
 class ShopperListArgs(PageArgs):

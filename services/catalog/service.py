@@ -4,8 +4,13 @@ rules in domain.py, queries in store.py, answers and event payloads in views.py.
 It follows other services through events: teams' campaigns (kept as copies, from
 which the group-buy flag is worked out when asked) and orders' ends (an order's
 stock reservation is committed when it goes to ship, released when it is cancelled
-or refunded).
+or refunded). Committed units are counted as sales; a reservation that takes a SKU
+down to its product's low-stock threshold tells the merchant (`stock_low`).
+
+Uploaded images are checked and named by images.py and kept as files under the
+media directory, with a row each in `images`.
 """
+import base64
 from datetime import datetime, timezone
 
 from plumbing import clock, settings
@@ -13,12 +18,14 @@ from plumbing.db import Database
 from plumbing.entrypoints import event_handler, rpc
 from plumbing.errors import Forbidden, NotFound
 from plumbing.probes import ServiceBase
-from services.catalog import demo, domain, schemas, search_index, store, views
+from plumbing.validation import invalid
+from services.catalog import demo, domain, images, schemas, search_index, store, views
 from services.catalog.models import Category, Product, ProductCampaign, Sku
 from services.catalog.review_entrypoints import ReviewEntrypoints
 from services.catalog.search_entrypoints import SearchEntrypoints
 
 PRODUCT_CHANGED = "product_changed"
+STOCK_LOW = "stock_low"
 
 
 class CatalogService(SearchEntrypoints, ReviewEntrypoints, ServiceBase):
@@ -30,12 +37,47 @@ class CatalogService(SearchEntrypoints, ReviewEntrypoints, ServiceBase):
     @rpc
     def create_category(self, data):
         data = schemas.load(schemas.CategoryIn, data)
+        self._check_images({"icon_url": data["icon_url"]})
         if data["parent_id"] is not None:
-            domain.check_parent(store.category(self.db.session, data["parent_id"]).parent_id)
+            domain.check_parent(store.category(self.db.session, data["parent_id"],
+                                               key_share=True).parent_id)
         category = Category(**data)
         self.db.session.add(category)
         self.db.session.flush()
         return views.category(category)
+
+    @rpc
+    def update_category(self, category_id, data):
+        """Rename, re-order, change the icon, or move it (two levels kept). Its products'
+        search entries follow a rename or a move."""
+        category_id = schemas.load(schemas.CategoryArgs, {"category_id": category_id})["category_id"]
+        change = schemas.load(schemas.CategoryChange, data)
+        self._check_images({"icon_url": change.get("icon_url")})
+        session = self.db.session
+        category = store.category_for_update(session, category_id)
+        if "parent_id" in change:
+            parent_id = change["parent_id"]
+            parent = store.category(session, parent_id, key_share=True) \
+                if parent_id is not None else None
+            domain.check_move(category.id, parent_id, parent.parent_id if parent else None,
+                              store.category_usage(session, category.id)[0] > 0)
+        moved_or_renamed = any(field in change and change[field] != getattr(category, field)
+                               for field in ("name", "parent_id"))
+        for field, value in change.items():
+            setattr(category, field, value)
+        session.flush()
+        if moved_or_renamed:
+            search_index.refresh_category(session, category.id)
+        return views.category(category)
+
+    @rpc
+    def delete_category(self, category_id):
+        """Only an empty one: 409 while it has sub-categories or products (any status)."""
+        category_id = schemas.load(schemas.CategoryArgs, {"category_id": category_id})["category_id"]
+        category = store.category_for_update(self.db.session, category_id)
+        domain.check_deletable(*store.category_usage(self.db.session, category.id))
+        self.db.session.delete(category)
+        return {"deleted": category_id}
 
     @rpc
     def list_categories(self):
@@ -48,24 +90,53 @@ class CatalogService(SearchEntrypoints, ReviewEntrypoints, ServiceBase):
     def create_product(self, merchant_id, data):
         merchant_id = self._merchant(merchant_id)
         data = schemas.load(schemas.ProductIn, data)
-        domain.check_skus(data["skus"])
+        domain.check_spec_groups(data["spec_groups"])
+        skus = domain.check_skus(data.pop("skus"), data["spec_groups"])
+        self._check_product_images(data, skus)
         self._check_category(data["category_id"])
-        skus = [Sku(**sku) for sku in data.pop("skus")]
         now = clock.now()
         product = Product(merchant_id=merchant_id, status=domain.DRAFT, version=1,
-                          created_at=now, updated_at=now, skus=skus, **data)
+                          created_at=now, updated_at=now, sales_count=0,
+                          skus=[_apply(Sku(), sku) for sku in skus], **data)
         return self._announce(product)
 
     @rpc
     def update_product(self, merchant_id, product_id, data):
+        """Any subset of the fields. Spec groups and SKUs are checked together, as the
+        product will be; SKUs holding stock of open orders cannot be removed."""
         change = schemas.load(schemas.ProductChange, data)
         product = self._owned(merchant_id, product_id, lock=True)
+        if "spec_groups" in change:
+            domain.check_spec_groups(change["spec_groups"])
+        self._check_product_images(change, change.get("skus", []))
         if "category_id" in change:
             self._check_category(change["category_id"])
-        if "skus" in change:
-            self._replace_skus(product, change.pop("skus"))
+        skus = change.pop("skus", None)
+        if skus is not None or "spec_groups" in change:
+            self._replace_skus(product, skus, change.get("spec_groups", product.spec_groups))
         for field, value in change.items():
             setattr(product, field, value)
+        for row in product.skus:  # a restock (or a lower threshold) re-arms the notice
+            row.low_stock_notified = domain.still_told_of_low_stock(
+                row.low_stock_notified, row.stock, product.low_stock_threshold)
+        return self._announce(self._touched(product))
+
+    @rpc
+    def pin_product(self, merchant_id, product_id, data):
+        """Recommended (推荐) on the home page, lower ranks first; pinning again moves it."""
+        rank = schemas.load(schemas.PinArgs, data)["rank"]
+        product = self._owned(merchant_id, product_id, lock=True)
+        if product.pinned_rank == rank:
+            return self._admin_view(product)
+        product.pinned_rank = rank
+        return self._announce(self._touched(product))
+
+    @rpc
+    def unpin_product(self, merchant_id, product_id):
+        product = self._owned(merchant_id, product_id, lock=True)
+        if product.pinned_rank is None:
+            return self._admin_view(product)
+        product.pinned_rank = None
         return self._announce(self._touched(product))
 
     @rpc
@@ -90,13 +161,19 @@ class CatalogService(SearchEntrypoints, ReviewEntrypoints, ServiceBase):
         return self._admin_view(self._owned(merchant_id, product_id))
 
     @rpc
-    def admin_list_products(self, merchant_id, status=None, page=1, page_size=20):
-        args = schemas.load(schemas.AdminListArgs, {"merchant_id": merchant_id, "status": status,
-                                                    "page": page, "page_size": page_size})
+    def admin_list_products(self, merchant_id, status=None, page=1, page_size=20,
+                            category_id=None, low_stock=None, q=None):
+        args = schemas.load(schemas.AdminListArgs, {
+            "merchant_id": merchant_id, "status": status, "page": page, "page_size": page_size,
+            "category_id": category_id, "low_stock": low_stock, "q": q})
+        category_id = args.pop("category_id")
+        if category_id is not None:  # choosing 水果's parent shows 水果 too, as for shoppers
+            args["category_ids"] = store.category_with_children(self.db.session, category_id)
         products, total = store.merchant_products(self.db.session, **args)
-        group_buy = self._group_buy_ids([p.id for p in products])
-        return views.page([views.admin_product(p, p.id in group_buy) for p in products], total,
-                          args["page"], args["page_size"])
+        ids = [product.id for product in products]
+        group_buy, sales_7d = self._group_buy_ids(ids), self._sales_7d(ids)
+        return views.page([views.admin_product(p, p.id in group_buy, sales_7d.get(p.id, 0))
+                           for p in products], total, args["page"], args["page_size"])
 
     # --- shoppers ---------------------------------------------------------------------
 
@@ -104,7 +181,38 @@ class CatalogService(SearchEntrypoints, ReviewEntrypoints, ServiceBase):
     def get_product(self, product_id):
         product_id = schemas.load(schemas.ProductArgs, {"product_id": product_id})["product_id"]
         product = store.published_product(self.db.session, product_id)
-        return views.shopper_product(product, product.id in self._group_buy_ids([product.id]))
+        return views.shopper_product(product, product.id in self._group_buy_ids([product.id]),
+                                     self._sales_7d([product.id]).get(product.id, 0))
+
+    # --- images -----------------------------------------------------------------------
+
+    @rpc
+    def upload_image(self, user_id, data_b64):
+        """Checks the bytes (size, real type, pixels), keeps them under a name made of
+        their hash, and answers {id, url, content_type, size, width, height}. The same
+        picture twice is one image. A refused upload leaves no file and no row."""
+        args = schemas.load(schemas.UploadArgs, {"user_id": user_id, "data_b64": data_b64})
+        data = images.decode_upload(args["data_b64"], settings.max_image_bytes())
+        found = images.inspect(data)
+        name = images.media_name(data, found.extension)
+        # The file first: a row must never point at a missing file; a file left by a
+        # transaction that then failed is harmless, and reused by the next upload of it.
+        images.MediaStore(settings.media_dir()).save(name, data)
+        row = store.image(self.db.session, name) or store.add_image(
+            self.db.session, name=name, content_type=found.content_type, size=len(data),
+            width=found.width, height=found.height, uploaded_by=args["user_id"],
+            created_at=clock.now())
+        return views.image(row)
+
+    @rpc
+    def read_image(self, name):
+        """{name, content_type, data_b64} of an uploaded image; 404 for any other name."""
+        row = store.image(self.db.session, name) if images.is_media_name(name) else None
+        data = images.MediaStore(settings.media_dir()).read(name) if row else None
+        if data is None:
+            raise NotFound("image_not_found", "There is no such image.")
+        return {"name": name, "content_type": row.content_type,
+                "data_b64": base64.b64encode(data).decode("ascii")}
 
     # --- stock ----------------------------------------------------------------------
 
@@ -121,10 +229,13 @@ class CatalogService(SearchEntrypoints, ReviewEntrypoints, ServiceBase):
         domain.check_sellable(wanted, store.product_statuses(session, list(wanted)))
         if not store.claim_reservation(session, reservation_id, wanted):
             return self._replay(reservation_id, wanted)
-        short = [sku_id for sku_id, quantity in wanted.items()
-                 if not store.take_stock(session, sku_id, quantity)]
+        taken = {sku_id: store.take_stock(session, sku_id, quantity)
+                 for sku_id, quantity in wanted.items()}
+        short = [sku_id for sku_id, row in taken.items() if row is None]
         if short:  # raising rolls back the stock already taken and the claim
             raise domain.out_of_stock(wanted, store.stock_levels(session, short))
+        for sku_id, (stock, notified, product_id) in taken.items():
+            self._tell_if_low(product_id, sku_id, stock + wanted[sku_id], stock, notified)
         return views.reservation(reservation_id, domain.RESERVED, wanted)
 
     @rpc
@@ -187,12 +298,13 @@ class CatalogService(SearchEntrypoints, ReviewEntrypoints, ServiceBase):
         category_ids = self._demo_categories()
         now = clock.now()
         for item in demo.PRODUCTS:
-            texts = {key: value for key, value in item.items() if key not in ("category", "skus")}
+            fields = {key: value for key, value in item.items() if key not in ("category", "skus")}
+            skus = domain.check_skus(item["skus"], item.get("spec_groups", []))
             self._announce(Product(
                 merchant_id=merchant_id, category_id=category_ids[item["category"]],
-                status=domain.PUBLISHED, version=1, created_at=now,
-                updated_at=now, published_at=now, skus=[Sku(**sku) for sku in item["skus"]],
-                **texts))
+                status=domain.PUBLISHED, version=1, created_at=now, updated_at=now,
+                published_at=now, sales_count=0, skus=[_apply(Sku(), sku) for sku in skus],
+                **fields))
         return len(demo.PRODUCTS)
 
     # --- helpers (not entrypoints) ------------------------------------------------
@@ -207,11 +319,32 @@ class CatalogService(SearchEntrypoints, ReviewEntrypoints, ServiceBase):
 
     def _check_category(self, category_id):
         if category_id is not None:
-            store.category(self.db.session, category_id)
+            store.category(self.db.session, category_id, key_share=True)
 
-    def _replace_skus(self, product, incoming):
+    def _check_product_images(self, data, skus):
+        refs = {f"image_urls.{index}": url for index, url in enumerate(data.get("image_urls", []))}
+        refs.update({f"skus.{index}.image_url": sku.get("image_url")
+                     for index, sku in enumerate(skus)})
+        self._check_images(refs)
+
+    def _check_images(self, refs):
+        """`/media/<name>` references must name an image uploaded here (URLs elsewhere
+        are the merchant's to keep alive). `refs`: {field path: url or None}."""
+        names = {path: url.removeprefix(images.URL_PREFIX) for path, url in refs.items()
+                 if url and url.startswith(images.URL_PREFIX)}
+        known = store.known_images(self.db.session, set(names.values()))
+        unknown = {path: ["No image was uploaded under this name."]
+                   for path, name in names.items() if name not in known}
+        if unknown:
+            raise invalid(unknown)
+
+    def _replace_skus(self, product, incoming, spec_groups):
+        """`incoming` None: the SKUs stay as they are, checked against new spec groups."""
         current = store.lock_skus(self.db.session, product.id)
-        final, removed = domain.plan_sku_changes([views.sku(row) for row in current], incoming)
+        if incoming is None:
+            incoming = [{"id": row.id} for row in current]
+        final, removed = domain.plan_sku_changes([views.sku(row) for row in current], incoming,
+                                                 spec_groups)
         # The SKU rows are locked, so no reservation can slip in between check and delete.
         domain.check_removable(removed, store.reserved_sku_ids(self.db.session, removed))
         by_id = {row.id: row for row in current}
@@ -231,7 +364,22 @@ class CatalogService(SearchEntrypoints, ReviewEntrypoints, ServiceBase):
         return self._admin_view(product)
 
     def _admin_view(self, product):
-        return views.admin_product(product, product.id in self._group_buy_ids([product.id]))
+        return views.admin_product(product, product.id in self._group_buy_ids([product.id]),
+                                   self._sales_7d([product.id]).get(product.id, 0))
+
+    def _sales_7d(self, product_ids):
+        first_day = domain.sales_window_start(clock.now().date())
+        return store.sales_since(self.db.session, product_ids, first_day)
+
+    def _tell_if_low(self, product_id, sku_id, stock_before, stock_after, notified):
+        """A `stock_low` event, in the reservation's transaction, when this took the SKU
+        down to its product's threshold."""
+        product = self.db.session.get(Product, product_id)
+        if domain.low_stock_crossed(stock_before, stock_after, product.low_stock_threshold,
+                                    notified):
+            store.mark_low_stock_notified(self.db.session, sku_id)
+            self.db.emit(STOCK_LOW, views.stock_low(product, self.db.session.get(Sku, sku_id),
+                                                    stock_after))
 
     def _group_buy_ids(self, product_ids):
         """Those of the products with a campaign running at this moment."""
@@ -249,7 +397,18 @@ class CatalogService(SearchEntrypoints, ReviewEntrypoints, ServiceBase):
             raise NotFound("reservation_not_found", f"There is no reservation {reservation_id}.")
         if domain.commit(rows[0].state):  # a reservation's rows always share one state
             store.set_state(rows, domain.COMMITTED)
+            self._count_sales(_items(rows))
         return views.reservation(reservation_id, rows[0].state, _items(rows))
+
+    def _count_sales(self, items):
+        """Committed units are sold: counted once, as the commit happens once."""
+        units = {}
+        for sku_id, product_id in store.sku_products(self.db.session, list(items)).items():
+            units[product_id] = units.get(product_id, 0) + items[sku_id]
+        today = clock.now().date()
+        for product_id in sorted(units):  # products are locked in id order
+            product = store.add_sales(self.db.session, product_id, units[product_id], today)
+            search_index.refresh(self.db.session, product)
 
     def _release(self, reservation_id):
         rows = store.reservation_rows(self.db.session, reservation_id, lock=True)
@@ -290,7 +449,10 @@ def _items(rows):
     return {row.sku_id: row.quantity for row in rows}
 
 
+SKU_FIELDS = ("spec", "spec_values", "price", "market_price", "stock", "code", "image_url")
+
+
 def _apply(sku, entry):
-    sku.spec, sku.price = entry["spec"], entry["price"]
-    sku.market_price, sku.stock = entry["market_price"], entry["stock"]
+    for field in SKU_FIELDS:
+        setattr(sku, field, entry.get(field))
     return sku

@@ -5,21 +5,33 @@ a product, then its SKUs by ascending id. Reservations take SKU rows by ascendin
 id too (the guarded UPDATE locks the row it changes).
 """
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from plumbing import clock
 from plumbing.errors import NotFound
 from services.catalog import domain
-from services.catalog.models import Category, Product, ProductCampaign, Sku, StockReservation
+from services.catalog.models import (
+    Category,
+    Image,
+    Product,
+    ProductCampaign,
+    ProductDailySales,
+    Sku,
+    StockReservation,
+)
 
 skus_table = Sku.__table__
 
 
 # --- categories ----------------------------------------------------------------
 
-def category(session, category_id):
-    found = session.get(Category, category_id)
+def category(session, category_id, key_share=False):
+    """`key_share`: for a row about to point at it (a product, a sub-category), so a
+    concurrent delete waits for it, or it for the delete and then finds it gone."""
+    found = session.get(Category, category_id,
+                        with_for_update={"key_share": True} if key_share else None)
     if found is None:
         raise NotFound("category_not_found", f"There is no category {category_id}.")
     return found
@@ -39,6 +51,20 @@ def ensure_category(session, name, parent_id, sort_order):
         session.add(found)
         session.flush()
     return found
+
+
+def category_for_update(session, category_id):
+    found = session.get(Category, category_id, with_for_update=True)
+    if found is None:
+        raise NotFound("category_not_found", f"There is no category {category_id}.")
+    return found
+
+
+def category_usage(session, category_id):
+    """-> (sub-categories, products of any status) in the category."""
+    children = session.scalar(sa.select(sa.func.count()).where(Category.parent_id == category_id))
+    products = session.scalar(sa.select(sa.func.count()).where(Product.category_id == category_id))
+    return children, products
 
 
 def category_with_children(session, category_id):
@@ -70,11 +96,21 @@ def merchant_has_products(session, merchant_id):
     return session.scalar(sa.select(sa.exists().where(Product.merchant_id == merchant_id)))
 
 
-def merchant_products(session, merchant_id, status, page, page_size):
-    """-> (products with their SKUs, total), most recently changed first."""
+def merchant_products(session, merchant_id, status, page, page_size, category_ids=None,
+                      low_stock=None, q=None):
+    """-> (products with their SKUs, total), most recently changed first. `low_stock`:
+    True keeps products with a SKU at or below the product's threshold, False the rest."""
     query = sa.select(Product).where(Product.merchant_id == merchant_id)
     if status is not None:
         query = query.where(Product.status == status)
+    if category_ids is not None:
+        query = query.where(Product.category_id.in_(category_ids))
+    if low_stock is not None:
+        some_low = sa.exists().where(Sku.product_id == Product.id,
+                                     Sku.stock <= Product.low_stock_threshold)
+        query = query.where(some_low if low_stock else ~some_low)
+    if q:
+        query = query.where(Product.title.ilike(f"%{_escape_like(q)}%", escape="\\"))
     total = _count(session, query)
     products = session.scalars(query.options(selectinload(Product.skus))
                                .order_by(Product.updated_at.desc(), Product.id.desc())
@@ -160,11 +196,22 @@ def product_statuses(session, sku_ids):
 
 def take_stock(session, sku_id, quantity):
     """Takes units if that many are left: one guarded UPDATE, so concurrent takers queue
-    on the row and the second re-checks the stock the first left. False if short."""
-    result = session.execute(sa.update(skus_table)
-                             .where(skus_table.c.id == sku_id, skus_table.c.stock >= quantity)
-                             .values(stock=skus_table.c.stock - quantity))
-    return result.rowcount == 1
+    on the row and the second re-checks the stock the first left. -> the row after
+    (stock, low_stock_notified, product_id), or None if short."""
+    return session.execute(sa.update(skus_table)
+                           .where(skus_table.c.id == sku_id, skus_table.c.stock >= quantity)
+                           .values(stock=skus_table.c.stock - quantity)
+                           .returning(skus_table.c.stock, skus_table.c.low_stock_notified,
+                                      skus_table.c.product_id)).first()
+
+
+def mark_low_stock_notified(session, sku_id):
+    session.execute(sa.update(skus_table).where(skus_table.c.id == sku_id)
+                    .values(low_stock_notified=True))
+
+
+def product_and_sku(session, product_id, sku_id):
+    return session.get(Product, product_id), session.get(Sku, sku_id)
 
 
 def return_stock(session, sku_id, quantity):
@@ -207,6 +254,61 @@ def set_state(rows, state):
     for row in rows:
         row.state = state
         row.updated_at = now
+
+
+# --- sales ------------------------------------------------------------------------
+
+def sku_products(session, sku_ids):
+    """{sku_id: product_id} for those of `sku_ids` that exist."""
+    return dict(session.execute(sa.select(Sku.id, Sku.product_id)
+                                .where(Sku.id.in_(sku_ids))).all())
+
+
+def add_sales(session, product_id, units, day):
+    """Counts units sold, all time (the product row, locked) and on `day`; -> the product."""
+    product = session.get(Product, product_id, with_for_update=True, populate_existing=True)
+    product.sales_count += units
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" \
+        else sqlite.insert
+    statement = insert(ProductDailySales).values(product_id=product_id, day=day, units=units)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=[ProductDailySales.product_id, ProductDailySales.day],
+        set_={"units": ProductDailySales.units + statement.excluded.units}))
+    return product
+
+
+def sales_since(session, product_ids, first_day):
+    """{product_id: units sold from first_day on}; products with none are left out."""
+    if not product_ids:
+        return {}
+    return dict(session.execute(
+        sa.select(ProductDailySales.product_id, sa.func.sum(ProductDailySales.units))
+        .where(ProductDailySales.product_id.in_(product_ids), ProductDailySales.day >= first_day)
+        .group_by(ProductDailySales.product_id)).all())
+
+
+# --- images ---------------------------------------------------------------------
+
+def image(session, name):
+    return session.scalars(sa.select(Image).where(Image.name == name)).first()
+
+
+def add_image(session, **fields):
+    """The image row of that name: this one, or the one a concurrent upload of the same
+    picture wrote first."""
+    try:
+        with session.begin_nested():
+            row = Image(**fields)
+            session.add(row)
+        return row
+    except IntegrityError:
+        return image(session, fields["name"])
+
+
+def known_images(session, names):
+    if not names:
+        return set()
+    return set(session.scalars(sa.select(Image.name).where(Image.name.in_(names))))
 
 
 # --- campaign copies -------------------------------------------------------------

@@ -1,7 +1,6 @@
 """Catalog following other services' events: teams' campaigns (the group-buy flag) and
 orders' ends (stock committed or released). Rules first, then the real container on
 the real RabbitMQ and PostgreSQL, fed envelopes as teams and orders publish them."""
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -9,11 +8,11 @@ import sqlalchemy as sa
 import time_machine
 from kombu import Connection
 
-from plumbing import deadletters, settings
+from plumbing import deadletters
 from plumbing.clock import isoformat
 from plumbing.entrypoints import queue_names
 from plumbing.errors import BadRequest
-from plumbing.testing import event_envelope, publish_envelope
+from plumbing.testing import event_envelope, publish_envelope, wait_until
 from services.catalog import domain, schemas
 
 MERCHANT = 1
@@ -156,25 +155,14 @@ def catalog(start_service):
 
 
 @pytest.fixture
-def db():
-    engine = sa.create_engine(settings.database_url("catalog"))
-    yield engine
-    engine.dispose()
+def db(engine_of):
+    return engine_of("catalog")
 
 
 def envelope(event_type, data, occurred_at=None):
     return event_envelope(event_type, data, occurred_at=occurred_at)
 
 publish = publish_envelope
-
-
-def wait_until(check, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def handled(db, event_ids):

@@ -5,7 +5,6 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from plumbing import settings
 from plumbing.errors import BadRequest, Conflict, Forbidden, NotFound
 
 MERCHANT, OTHER_MERCHANT = 1, 2
@@ -30,10 +29,8 @@ def catalog(start_service):
 
 
 @pytest.fixture
-def db():
-    engine = sa.create_engine(settings.database_url("catalog"))
-    yield engine
-    engine.dispose()
+def db(engine_of):
+    return engine_of("catalog")
 
 
 def product_events(db, product_id=None):
@@ -85,7 +82,7 @@ def test_a_draft_is_only_seen_by_shoppers_once_published(catalog, rpc):
     assert listing["items"] == [{
         "id": draft["id"], "title": "烟台红富士苹果 5斤装", "subtitle": "脆甜多汁 产地直发",
         "cover_image": "https://img.pintuan.example/apple-1.jpg", "price": 2990,
-        "market_price": 3990, "group_buy": False, "sales": 0}]
+        "market_price": 3990, "group_buy": False, "group_price": None, "sales": 0}]
     assert rpc.catalog.list_products(q="富士")["total"] == 1
     assert rpc.catalog.list_products(q="香蕉")["total"] == 0
 
@@ -371,10 +368,17 @@ def test_demo_catalog_is_seeded_once(catalog, rpc, db):
     assert rpc.catalog.seed_demo_catalog(MERCHANT) == 0
     assert rpc.catalog.list_products(page_size=50)["total"] == created
     tree = rpc.catalog.list_categories()
-    assert len(tree) == 4 and all(len(top["children"]) == 1 for top in tree)
+    assert [(top["name"], len(top["children"])) for top in tree] == [
+        ("生鲜水果", 1), ("粮油副食", 1), ("日用百货", 1), ("家居服饰", 2)]
     assert len(product_events(db)) == created
     apples = rpc.catalog.list_products(q="红富士")["items"]
     assert apples and rpc.catalog.get_product(apples[0]["id"])["skus"][0]["spec"].startswith("5斤")
+    items = rpc.catalog.admin_list_products(MERCHANT, page_size=50)["items"]
+    assert sorted(p["pinned_rank"] for p in items if p["pinned_rank"] is not None) == [1, 2, 3]
+    [tee] = [p for p in items if len(p["spec_groups"]) == 2 and "T恤" in p["title"]]
+    assert [group["name"] for group in tee["spec_groups"]] == ["颜色", "尺码"]
+    assert all(sku["code"] and len(sku["spec_values"]) == 2 for sku in tee["skus"])
+    assert tee["low_stock"] is True  # one size is nearly sold out, to show the filter
 
 
 def test_demo_catalog_is_refused_in_production(start_service, rpc, monkeypatch):

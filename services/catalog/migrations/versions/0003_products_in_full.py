@@ -1,5 +1,6 @@
 """products in full: video, spec groups, recommended pin, low-stock threshold, sales
-counters; SKU code, image and spec values; daily sales; uploaded images
+counters; SKU code, image, spec values and low-stock notice flag; daily sales; uploaded
+images
 
 Revision ID: 0003
 Revises: 0002
@@ -27,6 +28,8 @@ def upgrade():
         batch.add_column(sa.Column("code", sa.String(64)))
         batch.add_column(sa.Column("image_url", sa.String(500)))
         batch.add_column(sa.Column("spec_values", sa.JSON, nullable=False, server_default="[]"))
+        batch.add_column(sa.Column("low_stock_notified", sa.Boolean, nullable=False,
+                                   server_default=sa.false()))
     op.create_table(
         "product_daily_sales",
         sa.Column("product_id", sa.Integer, primary_key=True, autoincrement=False),
@@ -52,7 +55,7 @@ def downgrade():
     op.drop_index("ix_product_daily_sales_day", table_name="product_daily_sales")
     op.drop_table("product_daily_sales")
     with op.batch_alter_table("skus") as batch:
-        for column in ("spec_values", "image_url", "code"):
+        for column in ("low_stock_notified", "spec_values", "image_url", "code"):
             batch.drop_column(column)
     op.drop_index("ix_products_pinned_rank", table_name="products")
     with op.batch_alter_table("products") as batch:
