@@ -144,3 +144,16 @@ def rpc(amqp_uri):
     from nameko.standalone.rpc import ClusterRpcProxy
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=10) as proxy:
         yield proxy
+
+
+@pytest.fixture
+def engine_of():
+    """`engine_of("catalog")`: an engine on that service's test database, disposed after."""
+    engines = []
+
+    def make(service):
+        engines.append(sa.create_engine(settings.database_url(service)))
+        return engines[-1]
+    yield make
+    for engine in engines:
+        engine.dispose()

@@ -1,5 +1,6 @@
 """Helpers for services' tests: play another service's events, read what one emitted."""
 import json
+import time
 import uuid
 
 import sqlalchemy as sa
@@ -35,3 +36,13 @@ def outbox_events(engine, event_type):
         payloads = conn.execute(sa.select(table.c.payload).where(table.c.event_type == event_type)
                                 .order_by(table.c.seq)).scalars()
         return [json.loads(payload)["data"] for payload in payloads]
+
+
+def wait_until(check, timeout=10, interval=0.05):
+    """True as soon as `check()` is, False if it never is within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(interval)
+    return False

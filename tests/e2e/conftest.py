@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 from kombu import Connection
 
@@ -16,7 +18,11 @@ def stack(migrated, tmp_path_factory, request):
         channel = conn.channel()
         for queue in queues:
             queue(channel).purge()
-    running = Stack(tmp_path_factory.mktemp("stack"), **getattr(request.module, "STACK_ENV", {}))
+    # Counters of rate limits are keyed by user id, and ids restart with each stack: a fresh
+    # Redis prefix keeps one module's calls from counting against the next one's users.
+    env = {"PINTUAN_REDIS_PREFIX": f"{settings.redis_prefix()}-{uuid.uuid4().hex[:8]}",
+           **getattr(request.module, "STACK_ENV", {})}
+    running = Stack(tmp_path_factory.mktemp("stack"), **env)
     running.prepare()
     try:
         running.start_all()

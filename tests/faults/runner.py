@@ -146,9 +146,12 @@ def _drive(shop, campaigns, rng, profile):
 
 
 def _inject_faults(chaos_run, profile, stop):
+    """One fault every `fault_every` seconds while traffic runs; and every kind at least
+    once, even if that goes on past the traffic (there is work in flight until quiet)."""
     faults = chaos.plan()
     index = 0
-    while not stop.wait(profile.fault_every):
+    while index < len(faults) or not stop.is_set():
+        stop.wait(profile.fault_every if not stop.is_set() else 2)
         chaos_run.inject(faults[index % len(faults)])
         index += 1
 

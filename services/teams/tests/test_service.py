@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from eventlet.queue import Queue
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from plumbing import clock, settings
+from plumbing import clock
 from plumbing.errors import BadRequest, Conflict, NotFound
 from plumbing.testing import outbox_events, publish_event
 from services.teams import qr
@@ -73,10 +73,8 @@ def wait_until(condition, timeout=6.0):
 
 
 @pytest.fixture
-def db():
-    engine = sa.create_engine(settings.database_url("teams"))
-    yield engine
-    engine.dispose()
+def db(engine_of):
+    return engine_of("teams")
 
 
 emitted = outbox_events
