@@ -13,7 +13,6 @@ from plumbing.validation import StrictInteger
 
 PHONE = validate.Regexp(r"^1[3-9][0-9]{9}$", error="Must be an 11-digit mainland mobile number.")
 URL = validate.URL(schemes={"http", "https"})
-SORTS = ("relevance", "sales", "price_asc", "price_desc", "newest", "discount")
 Fen = fields.Integer  # money is whole fen (分)
 
 
@@ -286,14 +285,6 @@ ProductPage = page_of(ProductSummary, "ProductPage")
 class Paging(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10000))
     page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=50))
-
-
-class ProductQuery(Paging):
-    q = fields.String(validate=validate.Length(max=50))
-    category_id = fields.Integer(validate=validate.Range(min=1))
-    sort = fields.String(load_default="newest", validate=validate.OneOf(SORTS))
-    min_price = Fen(validate=validate.Range(min=0))
-    max_price = Fen(validate=validate.Range(min=0))
 
 
 class AdminProductQuery(Paging):

@@ -240,34 +240,6 @@ def category_tree(categories):
     return [{**top, "children": children.get(top["id"], [])} for top in children.get(None, [])]
 
 
-# --- shopper listing ---------------------------------------------------------
-
-NEWEST = (("published_at", "desc"), ("id", "desc"))
-# (key, direction) pairs; the service maps keys to columns. "discount" is price over
-# market price, smallest first (deepest cut). relevance and sales have nothing behind
-# them yet (search and sales counters come later), so they fall back to newest.
-SORT_KEYS = {
-    "relevance": NEWEST,
-    "sales": NEWEST,
-    "price_asc": (("price", "asc"),) + NEWEST,
-    "price_desc": (("price", "desc"),) + NEWEST,
-    "newest": NEWEST,
-    "discount": (("discount", "asc"),) + NEWEST,
-}
-SORTS = tuple(SORT_KEYS)
-
-
-def sort_keys(sort):
-    if sort not in SORT_KEYS:
-        raise invalid({"sort": [f"Must be one of: {', '.join(SORTS)}."]})
-    return SORT_KEYS[sort]
-
-
-def check_price_range(min_price, max_price):
-    if min_price is not None and max_price is not None and min_price > max_price:
-        raise invalid({"min_price": ["min_price may not be above max_price."]})
-
-
 # --- stock reservations ------------------------------------------------------
 
 def merge_items(items):

@@ -220,16 +220,6 @@ class UploadArgs(Schema):
     data_b64 = fields.String(required=True)  # its size and content are images.py's to judge
 
 
-class ShopperListArgs(PageArgs):
-    q = Trimmed(allow_none=True, load_default=None, validate=validate.Length(max=50))
-    category_id = Id(allow_none=True, load_default=None)
-    min_price = StrictInteger(allow_none=True, load_default=None,
-                              validate=validate.Range(min=0, max=MAX_FEN))
-    max_price = StrictInteger(allow_none=True, load_default=None,
-                              validate=validate.Range(min=0, max=MAX_FEN))
-    sort = fields.String(load_default="newest", validate=validate.OneOf(domain.SORTS))
-
-
 # --- stock -------------------------------------------------------------------------
 
 class ReservationArgs(Schema):

@@ -122,54 +122,8 @@ def _count(session, query):
     return session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
 
 
-# --- shopper listing -----------------------------------------------------------
-
-def _cheapest_skus():
-    """Per product, the price and market price of its cheapest SKU."""
-    rank = sa.func.row_number().over(partition_by=Sku.product_id, order_by=(Sku.price, Sku.id))
-    ranked = sa.select(Sku.product_id, Sku.price, Sku.market_price,
-                       rank.label("rank")).subquery("ranked")
-    return sa.select(ranked.c.product_id, ranked.c.price, ranked.c.market_price) \
-        .where(ranked.c.rank == 1).subquery("cheapest")
-
-
 def _escape_like(text):
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def published_listing(session, filters, sort_keys, page, page_size):
-    """-> ([(product, price, market_price)], total) for published products."""
-    cheapest = _cheapest_skus()
-    query = (sa.select(Product, cheapest.c.price, cheapest.c.market_price)
-             .join(cheapest, cheapest.c.product_id == Product.id)
-             .where(Product.status == domain.PUBLISHED))
-    if filters["q"]:
-        pattern = f"%{_escape_like(filters['q'])}%"
-        query = query.where(sa.or_(Product.title.ilike(pattern, escape="\\"),
-                                   Product.subtitle.ilike(pattern, escape="\\")))
-    if filters["category_ids"] is not None:
-        query = query.where(Product.category_id.in_(filters["category_ids"]))
-    if filters["min_price"] is not None:
-        query = query.where(cheapest.c.price >= filters["min_price"])
-    if filters["max_price"] is not None:
-        query = query.where(cheapest.c.price <= filters["max_price"])
-    total = _count(session, query)
-    rows = session.execute(query.order_by(*_order_by(sort_keys, cheapest))
-                           .limit(page_size).offset((page - 1) * page_size)).all()
-    return rows, total
-
-
-def _order_by(sort_keys, cheapest):
-    columns = {
-        "published_at": Product.published_at,
-        "id": Product.id,
-        "price": cheapest.c.price,
-        # price / market price; 1.0 (no discount) when there is no market price
-        "discount": sa.func.coalesce(sa.cast(cheapest.c.price, sa.Float)
-                                     / sa.func.nullif(cheapest.c.market_price, 0), 1.0),
-    }
-    return [columns[key].desc() if direction == "desc" else columns[key].asc()
-            for key, direction in sort_keys]
 
 
 # --- SKUs and stock ------------------------------------------------------------

@@ -80,14 +80,6 @@ def shopper_product(product, group_buy, sales_7d):
             "skus": skus, "campaign": None, "joinable_teams": []}
 
 
-def listing_item(product, price, market_price, group_buy):
-    """A search result: shown at its cheapest SKU, with its units sold (all time)."""
-    return {"id": product.id, "title": product.title, "subtitle": product.subtitle,
-            "cover_image": _cover(product),
-            "price": price, "market_price": market_price, "group_buy": group_buy,
-            "sales": product.sales_count}
-
-
 def campaign(row):
     """A campaign copy as the rules see it (not an answer: nothing sends it out)."""
     return {"product_id": row.product_id, "starts_at": aware(row.starts_at),

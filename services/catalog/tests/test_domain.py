@@ -143,35 +143,6 @@ def test_category_tree_is_ordered_by_sort_order_then_id():
     assert [child["id"] for child in tree[1]["children"]] == [4, 5, 3]
 
 
-# --- listing -------------------------------------------------------------------
-
-def test_price_range_must_not_be_upside_down():
-    domain.check_price_range(None, None)
-    domain.check_price_range(100, 100)
-    domain.check_price_range(None, 100)
-    with pytest.raises(BadRequest) as raised:
-        domain.check_price_range(200, 100)
-    assert list(raised.value.details) == ["min_price"]
-
-
-def test_sort_keys():
-    newest = (("published_at", "desc"), ("id", "desc"))
-    assert domain.sort_keys("newest") == newest
-    assert domain.sort_keys("price_asc") == (("price", "asc"),) + newest
-    assert domain.sort_keys("price_desc") == (("price", "desc"),) + newest
-    assert domain.sort_keys("discount") == (("discount", "asc"),) + newest
-
-
-@pytest.mark.parametrize("sort", ["relevance", "sales"])
-def test_sorts_without_data_yet_fall_back_to_newest(sort):
-    assert domain.sort_keys(sort) == domain.sort_keys("newest")
-
-
-def test_unknown_sort_is_refused():
-    with pytest.raises(BadRequest):
-        domain.sort_keys("cheapest")
-
-
 # --- reservations --------------------------------------------------------------
 
 def test_reservation_items_are_merged_and_ordered_by_sku():
@@ -248,9 +219,3 @@ def test_a_new_sku_in_an_update_needs_price_and_stock():
     with pytest.raises(BadRequest) as raised:
         schemas.load(schemas.ProductChange, {"skus": [{"spec": "5斤"}]})
     assert set(raised.value.details) == {"skus.0.price", "skus.0.stock"}
-
-
-def test_page_size_is_capped():
-    with pytest.raises(BadRequest) as raised:
-        schemas.load(schemas.ShopperListArgs, {"page_size": 51})
-    assert list(raised.value.details) == ["page_size"]
