@@ -15,7 +15,9 @@ import traceback
 from collections import namedtuple
 
 import eventlet
+from amqp.exceptions import ConnectionError as AmqpConnectionError
 from kombu import Exchange, Queue
+from kombu.exceptions import OperationalError as KombuOperationalError
 from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler
 from nameko.messaging import QueueConsumer
@@ -30,6 +32,8 @@ log = logging.getLogger(__name__)
 
 ATTEMPT_HEADER = "x-pintuan-attempt"
 DEFAULT_EXCHANGE = Exchange("")
+# What a publish raises while RabbitMQ is down or restarting.
+BROKER_ERRORS = (KombuOperationalError, AmqpConnectionError, ConnectionError, OSError)
 
 Event = namedtuple("Event", "id type occurred_at data")
 
@@ -50,7 +54,14 @@ class TransactionalRpc(Rpc):
 
     def handle_result(self, message, worker_ctx, result, exc_info):
         result, exc_info = _commit_then(worker_ctx, result, exc_info)
-        return super().handle_result(message, worker_ctx, result, exc_info)
+        try:
+            return super().handle_result(message, worker_ctx, result, exc_info)
+        except BROKER_ERRORS as exc:
+            # Nameko lets a failed reply kill the whole container. The work is committed;
+            # the caller times out and retries (idempotently), and the unacked request is
+            # redelivered once the broker is back: log it, keep the service up.
+            log.warning("reply of %s lost, the broker is unreachable: %s", worker_ctx, exc)
+            return result, exc_info
 
 
 rpc = TransactionalRpc.decorator

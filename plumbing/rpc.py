@@ -9,6 +9,7 @@ from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy, ServiceProxy
 
 from plumbing import settings
+from plumbing.entrypoints import BROKER_ERRORS
 from plumbing.errors import Unavailable
 
 
@@ -23,6 +24,8 @@ class _TimedMethod:
             reply = self._method.call_async(*args, **kwargs)
         except UnknownService:
             raise Unavailable(message=f"The {service} service is not running.")
+        except BROKER_ERRORS:  # RabbitMQ down or restarting: the caller may retry
+            raise Unavailable("broker_unavailable", "The message broker is not reachable.")
         try:
             with eventlet.Timeout(self._timeout):
                 return reply.result()

@@ -257,3 +257,34 @@ def test_a_timer_in_two_replicas_runs_each_due_job_once(kit_dbs, start):
     assert _eventually(lambda: all(row.runs for row in _rows(kit_dbs["emitter"], jobs)), 20)
     eventlet.sleep(0.3)
     assert {row.runs for row in _rows(kit_dbs["emitter"], jobs)} == {1}
+
+
+def test_a_reply_lost_to_a_broker_outage_does_not_kill_the_service(monkeypatch):
+    """Nameko would let the failed reply publish end the container; the work is committed
+    and the caller retries, so the entrypoint logs it and the service stays up."""
+    from kombu.exceptions import OperationalError
+    from nameko.rpc import Rpc
+
+    from plumbing.entrypoints import TransactionalRpc
+
+    def broker_down(self, message, worker_ctx, result, exc_info):
+        raise OperationalError("[Errno 111] ECONNREFUSED")
+
+    monkeypatch.setattr(Rpc, "handle_result", broker_down)
+    monkeypatch.setattr("plumbing.entrypoints._commit_then", lambda ctx, result, exc: (result, exc))
+    entrypoint = TransactionalRpc.__new__(TransactionalRpc)
+    assert entrypoint.handle_result(None, "worker", {"ok": 1}, None) == ({"ok": 1}, None)
+
+
+def test_a_call_while_the_broker_is_down_is_unavailable_not_an_error():
+    from plumbing.rpc import _TimedMethod
+
+    class Refused:
+        service_name = "catalog"
+
+        def call_async(self, *args, **kwargs):
+            raise ConnectionRefusedError(111, "ECONNREFUSED")
+
+    with pytest.raises(Unavailable) as refused:
+        _TimedMethod(Refused(), timeout=1)()
+    assert refused.value.code == "broker_unavailable" and refused.value.status == 503
