@@ -12,7 +12,7 @@ from nameko.extensions import DependencyProvider
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
-from plumbing import logs, messaging, settings
+from plumbing import logs, messaging, settings, sqlite_lock
 from plumbing.relay import OutboxRelay
 
 log = logging.getLogger(__name__)
@@ -27,10 +27,7 @@ def make_engine(url, **kwargs):
         kwargs.setdefault("pool_pre_ping", True)
         return sa.create_engine(url, **kwargs)
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 5},
-                                  **kwargs)
-        _configure_sqlite(engine)
-        return engine
+        return sqlite_engine(url, **kwargs)
     return sa.create_engine(url, pool_pre_ping=True, **kwargs)
 
 
@@ -42,9 +39,16 @@ def _make_psycopg_green():
         _green["patched"] = True
 
 
-def _configure_sqlite(engine):
+def sqlite_engine(url, **kwargs):
+    """SQLite, the local run's database, giving the answers PostgreSQL gives under
+    concurrent workers. See `plumbing.sqlite_lock` for why every transaction takes the
+    write lock up front."""
+    engine = sa.create_engine(url, connect_args={"check_same_thread": False,
+                                                 "factory": sqlite_lock.LockingConnection},
+                              **kwargs)
+
     # Let SQLAlchemy, not pysqlite, issue BEGIN, so SAVEPOINTs work; WAL lets readers
-    # and the outbox relay proceed while a worker writes.
+    # in other processes (tests, tools) go on while a worker writes.
     @sa_event.listens_for(engine, "connect")
     def on_connect(dbapi_conn, _record):
         dbapi_conn.isolation_level = None
@@ -53,7 +57,9 @@ def _configure_sqlite(engine):
 
     @sa_event.listens_for(engine, "begin")
     def on_begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        conn.connection.driver_connection.begin_immediate()
+
+    return engine
 
 
 class Unit:

@@ -27,12 +27,26 @@ def downgrade(service, url=None, revision="base"):
     command.downgrade(alembic_config(service, url), revision)
 
 
+def never_reuse_ids(op, table):
+    """SQLite hands a deleted row's id to the next row unless the table says
+    AUTOINCREMENT (a PostgreSQL sequence never goes back): rebuild the table so."""
+    if op.get_bind().dialect.name == "sqlite":
+        with op.batch_alter_table(table, recreate="always",
+                                  table_kwargs={"sqlite_autoincrement": True}):
+            pass
+
+
 def run_env(target_metadata):
     """Body of every service's migrations/env.py (online mode only)."""
     from plumbing import messaging
     url = context.config.get_main_option("sqlalchemy.url")
     engine = make_engine(url)
     with engine.connect() as connection:
+        if url.startswith("sqlite"):
+            # A batch migration rebuilds a table by dropping the old one; with foreign
+            # keys on, that drop would cascade into the rows that refer to it. (A pragma
+            # set inside a transaction is ignored, so it goes to the driver first.)
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(connection=connection,
                           target_metadata=[target_metadata, messaging.metadata],
                           render_as_batch=url.startswith("sqlite"))

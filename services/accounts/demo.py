@@ -17,7 +17,8 @@ from services.accounts import store
 log = logging.getLogger(__name__)
 
 DEMO_PASSWORD = "demo-password"
-DEMO_ACCOUNTS = (("demo-merchant", ["merchant"]), ("demo-ops", ["ops"]))
+DEMO_OPS = "demo-ops"
+DEMO_MERCHANTS = (("demo-merchant", "拼团演示店"),)
 MAX_RETRY_SECONDS = 30
 
 
@@ -31,13 +32,20 @@ def ensure(session):
     """Creates the missing demo accounts; -> the usernames it created."""
     check_allowed()
     created = []
-    for username, roles in DEMO_ACCOUNTS:
-        try:
-            store.add_staff_user(session, username, DEMO_PASSWORD, roles)
+    for username, shop_name in DEMO_MERCHANTS:
+        if _made(lambda: store.add_merchant(session, username, DEMO_PASSWORD, shop_name)):
             created.append(username)
-        except Conflict:
-            pass  # already there (maybe made by another replica a moment ago)
+    if _made(lambda: store.add_staff_user(session, DEMO_OPS, DEMO_PASSWORD, ["ops"])):
+        created.append(DEMO_OPS)
     return created
+
+
+def _made(add):
+    try:
+        add()
+        return True
+    except Conflict:  # already there (maybe made by another replica a moment ago)
+        return False
 
 
 class DemoShop(DependencyProvider):

@@ -36,6 +36,7 @@ class Address(Base):
     __table_args__ = (
         sa.Index("ix_addresses_one_default", "user_id", unique=True,
                  postgresql_where=sa.text("is_default"), sqlite_where=sa.text("is_default")),
+        {"sqlite_autoincrement": True},  # a deleted address never lends its id
     )
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
@@ -50,3 +51,15 @@ class Address(Base):
     is_default: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+
+
+class Shop(Base):
+    """A merchant's shop: the merchant account (a staff user with the merchant role)
+    and the name shoppers see. Products, campaigns and orders carry its merchant id."""
+    __tablename__ = "shops"
+
+    merchant_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(32), nullable=False, unique=True)
+    created_by: Mapped[int | None] = mapped_column(sa.Integer)  # the ops user; None: demo
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)

@@ -63,6 +63,20 @@ class StaffUser(Schema):
                         required=True, validate=validate.Length(min=1))
 
 
+class NewMerchant(Schema):
+    """Ops opens a merchant account and its shop."""
+    created_by = record_id(required=True)
+    username = fields.String(required=True, validate=username)
+    password = fields.String(required=True, validate=validate.Length(
+        domain.MIN_PASSWORD_LENGTH, domain.MAX_PASSWORD_LENGTH))
+    shop_name = text(32, required=True)
+
+
+class PageArgs(Schema):
+    page = fields.Integer(strict=True, load_default=1, validate=validate.Range(1, 10_000))
+    page_size = fields.Integer(strict=True, load_default=20, validate=validate.Range(1, 50))
+
+
 class UserRef(Schema):
     user_id = record_id(required=True)
 

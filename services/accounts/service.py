@@ -42,7 +42,10 @@ class AccountsService(ServiceBase):
         domain.check_back_office_access(domain.parse_roles(user.roles))
         if passwords.needs_rehash(user.password_hash):
             user.password_hash = passwords.hash_password(args["password"])
-        return _login_result(user)
+        result = _login_result(user)
+        shop = store.shop_of(self.db.session, user.id)
+        result["user"]["shop_name"] = shop.name if shop else None
+        return result
 
     # --- staff --------------------------------------------------------------
     @rpc
@@ -50,6 +53,22 @@ class AccountsService(ServiceBase):
         args = schemas.load(schemas.StaffUser(),
                             {"username": username, "password": password, "roles": roles})
         return store.user_dict(store.add_staff_user(self.db.session, **args))
+
+    @rpc
+    def create_merchant(self, created_by, username, password, shop_name):
+        """Ops opens a merchant account with its shop -> {id, username, shop_name}."""
+        args = schemas.load(schemas.NewMerchant(), {
+            "created_by": created_by, "username": username, "password": password,
+            "shop_name": shop_name})
+        user = store.add_merchant(self.db.session, **args)
+        return store.merchant_dict(user, store.shop_of(self.db.session, user.id))
+
+    @rpc
+    def list_merchants(self, page=1, page_size=20):
+        args = schemas.load(schemas.PageArgs(), {"page": page, "page_size": page_size})
+        rows, total = store.merchants_page(self.db.session, **args)
+        return {"items": [store.merchant_dict(user, shop) for user, shop in rows],
+                "total": total, **args}
 
     @rpc
     def ensure_demo_accounts(self):

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from plumbing import clock
 from plumbing.errors import Conflict, NotFound
 from services.accounts import domain, passwords
-from services.accounts.models import Address, User
+from services.accounts.models import Address, Shop, User
 
 INVITE_CODE_ATTEMPTS = 5  # each clashes with odds of users / 8.5e11
 
@@ -70,6 +70,45 @@ def add_staff_user(session, username, password, roles):
         if find_user(session, username=username) is not None:
             raise _username_taken(username)
         raise
+
+
+# --- merchants and their shops ---------------------------------------------------
+
+
+def add_merchant(session, username, password, shop_name, created_by=None):
+    """A merchant account and its shop, together; Conflict when either name is taken."""
+    if session.scalar(sa.select(Shop.merchant_id).where(Shop.name == shop_name)) is not None:
+        raise _shop_name_taken(shop_name)
+    try:
+        with session.begin_nested():  # both or neither
+            user = add_staff_user(session, username, password, ["merchant"])
+            session.add(Shop(merchant_id=user.id, name=shop_name, created_by=created_by,
+                             created_at=clock.now()))
+    except IntegrityError:  # the same shop name, created a moment ago by another call
+        raise _shop_name_taken(shop_name) from None
+    return user
+
+
+def shop_of(session, merchant_id):
+    return session.get(Shop, merchant_id)
+
+
+def merchant_dict(user, shop):
+    return {"id": user.id, "username": user.username, "shop_name": shop.name if shop else None,
+            "created_at": clock.isoformat(shop.created_at if shop else user.created_at)}
+
+
+def merchants_page(session, page, page_size):
+    """-> ([(user, shop)], total), the newest shop first."""
+    query = (sa.select(User, Shop).join(Shop, Shop.merchant_id == User.id)
+             .order_by(Shop.created_at.desc(), User.id.desc()))
+    total = session.scalar(sa.select(sa.func.count()).select_from(Shop))
+    rows = session.execute(query.limit(page_size).offset((page - 1) * page_size)).all()
+    return rows, total
+
+
+def _shop_name_taken(name):
+    return Conflict("shop_name_taken", f"There is already a shop named {name!r}.")
 
 
 def _username_taken(username):

@@ -44,6 +44,10 @@ class Order(Base):
         sa.Index("ix_orders_status_pay_deadline", "status", "pay_deadline"),
         sa.Index("ix_orders_status_created", "status", "created_at"),
         sa.Index("ix_orders_team_id", "team_id"),
+        sa.Index("ix_orders_merchant_created", "merchant_id", "created_at"),
+        # An order dropped while placing must never lend its id to the next one: teams'
+        # seats and catalog's reservations are keyed by it (PostgreSQL never reuses one).
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
@@ -55,6 +59,9 @@ class Order(Base):
     is_leader: Mapped[bool | None] = mapped_column(sa.Boolean)  # opened its team (团长)
     campaign_id: Mapped[int | None] = mapped_column(sa.Integer)
     product_id: Mapped[int | None] = mapped_column(sa.Integer)
+    # The shop selling it (the product's merchant), known once placed; the back office
+    # shows and touches only its own shop's orders.
+    merchant_id: Mapped[int | None] = mapped_column(sa.Integer)
     sku_id: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     quantity: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     unit_price: Mapped[int | None] = mapped_column(sa.Integer)  # fen

@@ -76,4 +76,10 @@ class ListArgs(UserArgs, PageArgs):
 
 
 class AdminListArgs(PageArgs):
+    merchant_id = Id(required=True)
     team_id = OptionalId()
+
+
+class MerchantOrderArgs(Schema):
+    merchant_id = Id(required=True)
+    order_id = Id(required=True)

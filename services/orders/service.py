@@ -147,6 +147,7 @@ class OrdersService(ServiceBase):
         order.team_id = seat["team_id"]
         order.campaign_id = seat["campaign_id"]
         order.product_id = seat["product_id"]
+        order.merchant_id = seat["merchant_id"]
         order.unit_price = seat["unit_price"]
         order.title = seat["title"]
         order.spec = seat["spec"]
@@ -294,7 +295,8 @@ class OrdersService(ServiceBase):
         same carrier and number again is a no-op."""
         args = schemas.load(schemas.ShipArgs, {"merchant_id": merchant_id, "order_id": order_id,
                                                "carrier": carrier, "tracking_no": tracking_no})
-        order = store.shown(self.db.session, None, args["order_id"], lock_row=True)
+        order = store.shown(self.db.session, args["order_id"], merchant_id=args["merchant_id"],
+                            lock_row=True)
         if domain.ship(order.status, (order.carrier, order.tracking_no), args["carrier"],
                        args["tracking_no"]):
             order.carrier, order.tracking_no = args["carrier"], args["tracking_no"]
@@ -343,8 +345,11 @@ class OrdersService(ServiceBase):
                           args["page"], args["page_size"])
 
     @rpc
-    def admin_list_orders(self, status=None, type=None, team_id=None, page=1, page_size=20):
-        args = schemas.load(schemas.AdminListArgs, {"status": status, "type": type,
+    def admin_list_orders(self, merchant_id, status=None, type=None, team_id=None, page=1,
+                          page_size=20):
+        """The merchant's own shop's orders, normal and team ones, newest first."""
+        args = schemas.load(schemas.AdminListArgs, {"merchant_id": merchant_id,
+                                                    "status": status, "type": type,
                                                     "team_id": team_id, "page": page,
                                                     "page_size": page_size})
         rows, total = store.listing(self.db.session, **args)
@@ -352,9 +357,19 @@ class OrdersService(ServiceBase):
         return views.page([views.admin_order(row, mates[row.id]) for row in rows], total,
                           args["page"], args["page_size"])
 
+    @rpc
+    def admin_get_order(self, merchant_id, order_id):
+        """One order of the merchant's shop, with the buyer's address; another shop's is
+        NotFound."""
+        args = schemas.load(schemas.MerchantOrderArgs, {"merchant_id": merchant_id,
+                                                        "order_id": order_id})
+        order = store.shown(self.db.session, args["order_id"], merchant_id=args["merchant_id"])
+        return views.admin_order(order, store.team_mates(self.db.session, [order])[order.id])
+
     def _own(self, user_id, order_id, lock=False):
         args = schemas.load(schemas.UserOrderArgs, {"user_id": user_id, "order_id": order_id})
-        return store.shown(self.db.session, args["user_id"], args["order_id"], lock_row=lock)
+        return store.shown(self.db.session, args["order_id"], user_id=args["user_id"],
+                           lock_row=lock)
 
     def _placement(self, order, reported_team_status=None):
         return views.placement(order, store.team_mates(self.db.session, [order])[order.id],

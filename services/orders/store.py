@@ -54,13 +54,17 @@ def lock_many(session, order_ids):
                            .execution_options(populate_existing=True)).all()
 
 
-def shown(session, user_id, order_id, lock_row=False):
-    """The shopper's own order (any shopper's when `user_id` is None, for the back
-    office); another shopper's, or one still placing, is as missing as one that never
+def shown(session, order_id, user_id=None, merchant_id=None, lock_row=False):
+    """The shopper's own order, or for the back office one of the merchant's shop;
+    another shopper's or shop's, or one still placing, is as missing as one that never
     existed."""
     query = sa.select(Order).where(Order.id == order_id, Order.status != domain.PLACING)
+    if user_id is None and merchant_id is None:
+        raise ValueError("an order is shown to its shopper or its merchant")
     if user_id is not None:
         query = query.where(Order.user_id == user_id)
+    if merchant_id is not None:
+        query = query.where(Order.merchant_id == merchant_id)
     if lock_row:
         query = query.with_for_update().execution_options(populate_existing=True)
     order = session.scalars(query).first()
@@ -80,11 +84,12 @@ def team_mates(session, orders):
             for order in orders}
 
 
-def listing(session, page, page_size, user_id=None, status=None, type=None, team_id=None):
+def listing(session, page, page_size, user_id=None, merchant_id=None, status=None, type=None,
+            team_id=None):
     """-> (orders, total), newest first; orders still placing are never listed."""
     query = sa.select(Order).where(Order.status != domain.PLACING)
-    for column, value in ((Order.user_id, user_id), (Order.status, status),
-                          (Order.type, type), (Order.team_id, team_id)):
+    for column, value in ((Order.user_id, user_id), (Order.merchant_id, merchant_id),
+                          (Order.status, status), (Order.type, type), (Order.team_id, team_id)):
         if value is not None:
             query = query.where(column == value)
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))

@@ -9,7 +9,8 @@ def order(row, team_orders=()):
     return {
         "id": row.id, "type": row.type, "status": row.status, "team_id": row.team_id,
         "is_leader": row.is_leader, "campaign_id": row.campaign_id,
-        "product_id": row.product_id, "sku_id": row.sku_id, "quantity": row.quantity,
+        "product_id": row.product_id, "merchant_id": row.merchant_id,
+        "sku_id": row.sku_id, "quantity": row.quantity,
         "unit_price": row.unit_price, "amount": row.amount, "title": row.title,
         "spec": row.spec, "address": row.address,
         "pay_deadline": isoformat(row.pay_deadline), "paid_at": isoformat(row.paid_at),
@@ -40,7 +41,8 @@ def page(items, total, page_number, page_size):
 # --- event payloads ------------------------------------------------------------------
 
 def order_placed(row):
-    return {"order_id": row.id, "user_id": row.user_id, "team_id": row.team_id,
+    return {"order_id": row.id, "user_id": row.user_id, "merchant_id": row.merchant_id,
+            "team_id": row.team_id,
             "reason": None, "type": row.type, "amount": row.amount,
             "pay_deadline": isoformat(row.pay_deadline)}
 
@@ -56,7 +58,8 @@ def order_paid(row):
 
 
 def order_to_ship(row):
-    return {"order_id": row.id, "user_id": row.user_id, "team_id": row.team_id}
+    return {"order_id": row.id, "user_id": row.user_id, "merchant_id": row.merchant_id,
+            "team_id": row.team_id}
 
 
 def order_refunded(row, refunded_amount):
@@ -71,6 +74,7 @@ def order_shipped(row):
 
 def order_completed(row):
     """What was bought, as the order's snapshot has it: catalog makes it reviewable."""
-    return {"order_id": row.id, "user_id": row.user_id, "product_id": row.product_id,
-            "sku_id": row.sku_id, "spec": row.spec, "title": row.title,
+    return {"order_id": row.id, "user_id": row.user_id, "merchant_id": row.merchant_id,
+            "product_id": row.product_id, "sku_id": row.sku_id, "spec": row.spec,
+            "title": row.title,
             "quantity": row.quantity, "completed_at": isoformat(row.completed_at)}

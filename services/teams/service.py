@@ -273,7 +273,7 @@ class TeamsService(ServiceBase):
         domain.check_same_seat({"order_id": seat.order_id, "user_id": seat.user_id,
                                 "sku_id": seat.sku_id, "quantity": seat.quantity,
                                 "campaign_id": team.campaign_id, "team_id": team.id}, args)
-        return views.seat(seat, team)
+        return views.seat(seat, team, store.campaign(session, team.campaign_id).merchant_id)
 
     def _open(self, args):
         session, now = self.db.session, clock.now()
@@ -289,7 +289,8 @@ class TeamsService(ServiceBase):
         session.add(team)
         session.flush()
         hold = domain.hold_until(now, config.payment_window_seconds())
-        return self._seat(team, args, price, product.title, sku["spec"], hold, True, now)
+        return self._seat(team, campaign, args, price, product.title, sku["spec"], hold, True,
+                          now)
 
     def _join(self, args):
         session, now = self.db.session, clock.now()
@@ -305,7 +306,8 @@ class TeamsService(ServiceBase):
         team = store.team(session, team.id)  # re-read: our UPDATE changed and locked it
         self._take_quota(campaign, args)
         hold = domain.hold_until(now, config.payment_window_seconds(), aware(team.deadline))
-        return self._seat(team, args, price, product.title, sku["spec"], hold, False, now)
+        return self._seat(team, campaign, args, price, product.title, sku["spec"], hold, False,
+                          now)
 
     def _priced(self, campaign, sku_id):
         """The group price, and the title and spec the order shows, from the product copy."""
@@ -322,14 +324,14 @@ class TeamsService(ServiceBase):
                                 args["quantity"], campaign.per_user_limit):
             raise domain.limit_reached(campaign.per_user_limit)
 
-    def _seat(self, team, args, price, title, spec, hold_until, is_leader, now):
+    def _seat(self, team, campaign, args, price, title, spec, hold_until, is_leader, now):
         seat = Seat(team_id=team.id, order_id=args["order_id"], user_id=args["user_id"],
                     is_leader=is_leader, sku_id=args["sku_id"], quantity=args["quantity"],
                     unit_price=price, title=title, spec=spec, state=domain.RESERVED,
                     hold_until=hold_until, created_at=now)
         self.db.session.add(seat)
         self.db.session.flush()
-        return views.seat(seat, team)
+        return views.seat(seat, team, campaign.merchant_id)
 
     def _release(self, order_id):
         session, now = self.db.session, clock.now()

@@ -67,10 +67,11 @@ def shopper_campaign(row, now):
 
 # --- seats and teams ----------------------------------------------------------------
 
-def seat(row, team):
+def seat(row, team, merchant_id):
     """The answer to open_team / join_team (and to their replays)."""
     return {"order_id": row.order_id, "team_id": team.id, "team_status": team.status,
             "campaign_id": team.campaign_id, "product_id": team.product_id,
+            "merchant_id": merchant_id,
             "sku_id": row.sku_id, "quantity": row.quantity, "unit_price": row.unit_price,
             "title": row.title, "spec": row.spec, "hold_until": isoformat(row.hold_until),
             "seat_state": row.state}

@@ -22,10 +22,19 @@ def procfile():
     return dict(line.split(":", 1) for line in lines if line.strip() and not line.startswith("#"))
 
 
+BACKENDS = ("postgresql", "sqlite")
+
+
 class Stack:
-    def __init__(self, log_dir, **extra_env):
+    """`backend` "postgresql" uses the test databases; "sqlite" leaves the services on
+    their embedded default, SQLite files under this stack's own var/ (as `./dev up`)."""
+
+    def __init__(self, log_dir, backend="postgresql", **extra_env):
         self.log_dir = Path(log_dir)
-        self.env = {**os.environ, "PINTUAN_ENV": "test", "PINTUAN_DEMO_SHOP": "1",
+        self.backend = backend
+        inherited = {name: value for name, value in os.environ.items()
+                     if backend == "postgresql" or not name.endswith("_DATABASE_URL")}
+        self.env = {**inherited, "PINTUAN_ENV": "test", "PINTUAN_DEMO_SHOP": "1",
                     "PINTUAN_VAR_DIR": str(self.log_dir / "var"), "PYTHONPATH": str(ROOT),
                     "PYTHONWARNINGS": "ignore", **extra_env}
         self.commands = {name: shlex.split(cmd.strip()) for name, cmd in procfile().items()}

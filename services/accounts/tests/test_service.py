@@ -131,7 +131,7 @@ def test_a_code_of_the_wrong_type_is_a_validation_error(accounts):
 def test_a_merchant_logs_in_with_the_right_password(accounts):
     created = accounts.create_staff_user("shop-owner", "correct horse", ["merchant"])
     result = accounts.merchant_login("shop-owner", "correct horse")
-    assert result["user"] == created
+    assert result["user"] == {**created, "shop_name": None}
     assert tokens.verify(result["token"]) == {"user_id": created["id"], "roles": ["merchant"]}
 
 
@@ -174,6 +174,36 @@ def test_a_short_staff_password_is_refused_and_nothing_is_written(accounts, acco
     assert rows(accounts_db, "SELECT count(*) AS n FROM users")[0]["n"] == 0
 
 
+# --- merchants and their shops ---------------------------------------------------------
+
+def test_ops_opens_a_merchant_account_with_its_shop(accounts):
+    created = accounts.create_merchant(1, "tea-house", "correct horse", " 西湖茶庄 ")
+    assert created["username"] == "tea-house" and created["shop_name"] == "西湖茶庄"
+    login = accounts.merchant_login("tea-house", "correct horse")
+    assert tokens.verify(login["token"]) == {"user_id": created["id"], "roles": ["merchant"]}
+    assert login["user"]["shop_name"] == "西湖茶庄"
+    listed = accounts.list_merchants()
+    assert listed["total"] == 1 and listed["items"][0]["id"] == created["id"]
+
+
+def test_a_shop_name_and_a_username_are_taken_once_and_a_refusal_writes_nothing(
+        accounts, accounts_db):
+    accounts.create_merchant(1, "tea-house", "correct horse", "西湖茶庄")
+    with pytest.raises(Conflict) as same_shop:
+        accounts.create_merchant(1, "tea-house-2", "correct horse", "西湖茶庄")
+    with pytest.raises(Conflict) as same_user:
+        accounts.create_merchant(1, "tea-house", "correct horse", "另一家店")
+    assert (same_shop.value.code, same_user.value.code) == ("shop_name_taken", "username_taken")
+    assert rows(accounts_db, "SELECT count(*) AS n FROM users")[0]["n"] == 1
+    assert rows(accounts_db, "SELECT count(*) AS n FROM shops")[0]["n"] == 1
+
+
+def test_a_merchant_needs_a_real_username_password_and_shop_name(accounts):
+    with pytest.raises(BadRequest) as caught:
+        accounts.create_merchant(1, "x", "short", "")
+    assert {"username", "password", "shop_name"} <= set(caught.value.details)
+
+
 # --- demo accounts ---------------------------------------------------------------------
 
 def test_demo_accounts_are_created_once_and_can_log_in(accounts):
@@ -181,6 +211,7 @@ def test_demo_accounts_are_created_once_and_can_log_in(accounts):
     assert accounts.ensure_demo_accounts() == {"created": []}
     merchant = accounts.merchant_login("demo-merchant", "demo-password")
     ops = accounts.merchant_login("demo-ops", "demo-password")
+    assert merchant["user"]["shop_name"] == "拼团演示店"
     assert tokens.verify(merchant["token"])["roles"] == ["merchant"]
     assert tokens.verify(ops["token"])["roles"] == ["ops"]
 

@@ -384,7 +384,7 @@ def test_bad_placing_input_is_refused_by_field(field, value):
 
 @pytest.mark.parametrize("schema", [schemas.ListArgs, schemas.AdminListArgs])
 def test_listing_filters_are_checked(schema):
-    base = {"user_id": 1} if schema is schemas.ListArgs else {}
+    base = {"user_id": 1} if schema is schemas.ListArgs else {"merchant_id": 1}
     for field, value in (("status", PLACING), ("status", "lost"), ("type", "flash"),
                          ("page", 0), ("page_size", domain.MAX_PAGE_SIZE + 1)):
         with pytest.raises(BadRequest) as raised:

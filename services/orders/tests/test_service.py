@@ -18,6 +18,7 @@ from plumbing.testing import outbox_events, publish_event
 
 SHOPPER, FRIEND, STRANGER = 11, 12, 13
 CAMPAIGN, SKU, PRODUCT, GROUP_PRICE = 5, 70, 7, 1990
+MERCHANT, OTHER_MERCHANT = 1, 2
 
 CALLS = defaultdict(list)  # method name -> [kwargs of each call]
 REFUSALS = {}  # method name -> error to raise (once per entry in a list, else always)
@@ -46,7 +47,7 @@ class FakeTeams:
         hold = clock.now() + timedelta(seconds=BEHAVIOUR.get("hold_seconds", 900))
         # What teams answers is the product as it is now (a test may change it).
         return {"team_id": team_id, "campaign_id": CAMPAIGN, "product_id": PRODUCT,
-                "sku_id": sku_id, "quantity": quantity,
+                "merchant_id": MERCHANT, "sku_id": sku_id, "quantity": quantity,
                 "unit_price": BEHAVIOUR.get("unit_price", GROUP_PRICE),
                 "title": BEHAVIOUR.get("title", "烟台红富士苹果 5斤装"),
                 "spec": BEHAVIOUR.get("spec", "5斤 / 单果70-75mm"),
@@ -211,8 +212,8 @@ def test_opening_a_team_places_an_order_awaiting_payment(orders, rpc, db):
                                         "items": [{"sku_id": SKU, "quantity": 2}]}]
     assert called("release_seat") == [] and called("release_reservation") == []
     assert events(db, "order_placed") == [{
-        "order_id": order["id"], "user_id": SHOPPER, "team_id": 105, "reason": None,
-        "type": "team", "amount": 3980, "pay_deadline": order["pay_deadline"]}]
+        "order_id": order["id"], "user_id": SHOPPER, "merchant_id": MERCHANT, "team_id": 105,
+        "reason": None, "type": "team", "amount": 3980, "pay_deadline": order["pay_deadline"]}]
     assert history(db, order["id"]) == [("placing", "pending_payment", None)]
     assert rpc.orders.get_order(SHOPPER, order["id"]) == order
 
@@ -549,16 +550,27 @@ def test_orders_are_listed_newest_first_and_filtered(orders, rpc, db, amqp_uri):
     assert rpc.orders.list_orders(SHOPPER, type="normal")["total"] == 0
     assert rpc.orders.list_orders(SHOPPER, page=2, page_size=1)["items"][0]["id"] == first["id"]
 
-    admin = rpc.orders.admin_list_orders(team_id=105)
+    admin = rpc.orders.admin_list_orders(MERCHANT, team_id=105)
     assert admin["total"] == 3 and admin["items"][0]["id"] == third["id"]
-    assert admin["items"][0]["user_id"] == FRIEND
+    assert admin["items"][0]["user_id"] == FRIEND and admin["items"][0]["merchant_id"] == MERCHANT
     assert [o["id"] for o in admin["items"][0]["team_order_ids"]] == [first["id"], second["id"]]
-    assert rpc.orders.admin_list_orders(status="awaiting_team")["total"] == 1
+    assert rpc.orders.admin_list_orders(MERCHANT, status="awaiting_team")["total"] == 1
+    assert rpc.orders.admin_get_order(MERCHANT, third["id"]) == admin["items"][0]
+
+
+def test_a_merchant_sees_and_ships_only_its_own_shops_orders(orders, rpc, db, amqp_uri):
+    order = order_to_ship(rpc, db, amqp_uri)
+    assert rpc.orders.admin_list_orders(OTHER_MERCHANT)["total"] == 0
+    with pytest.raises(NotFound):
+        rpc.orders.admin_get_order(OTHER_MERCHANT, order["id"])
+    with pytest.raises(NotFound):
+        rpc.orders.ship_order(OTHER_MERCHANT, order["id"], "顺丰速运", "SF1234567890")
+    assert status_of(db, order["id"]) == "to_ship"
+    assert rpc.orders.admin_get_order(MERCHANT, order["id"])["status"] == "to_ship"
 
 
 # --- fulfilment: shipping, receipt, 自动确认收货 -------------------------------------------
 
-MERCHANT = 1
 SHIPMENT = {"carrier": "顺丰速运", "tracking_no": "SF1234567890"}
 
 
@@ -629,8 +641,8 @@ def test_the_shopper_confirms_receipt_and_the_order_is_reviewable(orders, rpc, d
     assert completed["status"] == "completed" and completed["completed_at"].endswith("Z")
     assert rpc.orders.confirm_receipt(SHOPPER, order["id"]) == completed  # twice: no change
     assert events(db, "order_completed") == [{
-        "order_id": order["id"], "user_id": SHOPPER, "product_id": PRODUCT, "sku_id": SKU,
-        "spec": "5斤 / 单果70-75mm", "title": "烟台红富士苹果 5斤装", "quantity": 2,
+        "order_id": order["id"], "user_id": SHOPPER, "merchant_id": MERCHANT,
+        "product_id": PRODUCT, "sku_id": SKU, "spec": "5斤 / 单果70-75mm", "title": "烟台红富士苹果 5斤装", "quantity": 2,
         "completed_at": completed["completed_at"]}]
     assert history(db, order["id"])[-1] == ("shipped", "completed", "confirmed_by_shopper")
 

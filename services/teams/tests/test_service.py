@@ -310,6 +310,7 @@ def test_the_leaders_payment_opens_the_team_and_starts_its_deadline(campaign, rp
     assert seat["team_status"] == "pending" and seat["seat_state"] == "reserved"
     assert (seat["unit_price"], seat["title"], seat["spec"], seat["quantity"]) == (
         1990, "烟台红富士苹果 5斤装", "5斤", 2)
+    assert seat["merchant_id"] == MERCHANT  # the shop the order belongs to
     assert seat["hold_until"] > clock.isoformat(clock.now() + timedelta(seconds=890))
     pending = rpc.teams.get_team(seat["team_id"])
     assert (pending["status"], pending["member_count"], pending["opened_at"],
