@@ -53,14 +53,20 @@ class OrderRoutes:
             kind, dict(request.headers), request.get_data(as_text=True))
         return answer["status"], answer["body"]
 
-    @route("GET", "/admin/v1/orders", "Orders, normal and team, with their type", ADMIN,
-           role="merchant", query=s.AdminOrderQuery(), response=s.OrderPage())
+    @route("GET", "/admin/v1/orders", "My shop's orders, normal and team, with their type",
+           ADMIN, role="merchant", query=s.AdminOrderQuery(), response=s.AdminOrderPage())
     def admin_list_orders(self, request, user, query):
-        return self.orders.admin_list_orders(**query)
+        return self.orders.admin_list_orders(user["user_id"], **query)
+
+    @route("GET", "/admin/v1/orders/<int:order_id>",
+           "One order of my shop, with the buyer's address", ADMIN, role="merchant",
+           response=s.AdminOrder())
+    def admin_get_order(self, request, user, order_id):
+        return self.orders.admin_get_order(user["user_id"], order_id)
 
     @route("POST", "/admin/v1/orders/<int:order_id>/ship",
            "Ship an order waiting for it (发货); the same carrier and number again is a no-op",
-           ADMIN, role="merchant", body=rs.ShipInput(), response=s.Order())
+           ADMIN, role="merchant", body=rs.ShipInput(), response=s.AdminOrder())
     def ship_order(self, request, user, body, order_id):
         return self.orders.ship_order(user["user_id"], order_id, body["carrier"],
                                       body["tracking_no"])

@@ -3,7 +3,7 @@ GatewayService. The catalog service holds both; a new review carries its author'
 nickname and avatar as accounts has them now."""
 from gateway import review_schemas as rs
 from gateway import schemas as s
-from gateway.routing import route
+from gateway.routing import route, shop_scope
 
 REVIEWS, FEEDBACK, ADMIN = "reviews", "feedback", "merchant"
 
@@ -82,14 +82,17 @@ class ReviewRoutes:
     def reply_review(self, request, user, body, review_id):
         return self.catalog.reply_review(user["user_id"], review_id, body["reply"])
 
-    @route("GET", "/admin/v1/feedback", "Shoppers' complaints and suggestions", ADMIN,
-           role="merchant", query=rs.AdminFeedbackQuery(), response=rs.AdminFeedbackPage())
+    @route("GET", "/admin/v1/feedback",
+           "Shoppers' complaints and suggestions about my shop (ops: every shop's and the "
+           "platform's)", ADMIN, role=("merchant", "ops"), query=rs.AdminFeedbackQuery(),
+           response=rs.AdminFeedbackPage())
     def admin_feedback(self, request, user, query):
-        return self.catalog.admin_list_feedback(**query)
+        return self.catalog.admin_list_feedback(shop_scope(user), **query)
 
     @route("POST", "/admin/v1/feedback/<int:feedback_id>/reply",
            "Answer feedback; the answer may move it to processing or resolved", ADMIN,
-           role="merchant", body=rs.FeedbackReplyInput(), response=rs.AdminFeedback())
+           role=("merchant", "ops"), body=rs.FeedbackReplyInput(), response=rs.AdminFeedback())
     def reply_feedback(self, request, user, body, feedback_id):
         return self.catalog.reply_feedback(user["user_id"], feedback_id, body["reply"],
-                                           status=body.get("status"))
+                                           status=body.get("status"),
+                                           merchant_id=shop_scope(user))

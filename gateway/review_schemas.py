@@ -168,6 +168,8 @@ class Feedback(Schema):
 
 class AdminFeedback(Feedback):
     user_id = fields.Integer()
+    merchant_id = fields.Integer(allow_none=True, metadata={
+        "description": "the shop it is about; null: the platform (answered by ops)"})
     replied_by = fields.Integer(allow_none=True)
 
 

@@ -24,7 +24,8 @@ class Route:
     path: str  # werkzeug form, e.g. /api/v1/products/<int:product_id>
     summary: str
     tag: str
-    role: str = None  # None: public; "any": any logged-in user; else the role required
+    role: object = None  # None: public; "any": any logged-in user; else the role, or a
+    # tuple of roles any one of which will do
     body: object = None
     query: object = None
     response: object = None
@@ -32,6 +33,13 @@ class Route:
     errors: tuple = field(default_factory=tuple)  # 401/403 a public route may answer too
     max_body: object = None  # bytes, or a function giving them; None: PINTUAN_MAX_BODY_BYTES
     limit: str = None  # a kind of plumbing.ratelimit limits (login, join, pay), or None
+
+    @property
+    def roles(self):
+        """The roles that may call it: () for a public route, ("any",) for any user."""
+        if not self.role:
+            return ()
+        return self.role if isinstance(self.role, tuple) else (self.role,)
 
 
 def route(method, path, summary, tag, role=None, body=None, query=None, response=None,
@@ -45,7 +53,7 @@ def route(method, path, summary, tag, role=None, body=None, query=None, response
         def handle(self, request, **path_values):
             kwargs = dict(path_values)
             if spec.role:
-                kwargs["user"] = authenticate(request, spec.role)
+                kwargs["user"] = authenticate(request, spec.roles)
             if spec.limit:  # counted before the body is read: junk calls count too
                 limiter().check(spec.limit, kwargs.get("user", {}).get("user_id"),
                                 ratelimit.client_ip(request))
@@ -81,15 +89,22 @@ def read_form(request):
     return {**request.form.to_dict(), **request.files.to_dict()}
 
 
-def authenticate(request, role):
+def authenticate(request, roles):
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("missing_token", "Send `Authorization: Bearer <token>`.")
     user = tokens.verify(token.strip())
-    if role != "any" and role not in user["roles"]:
-        raise Forbidden("wrong_role", f"This needs the {role} role.")
+    roles = (roles,) if isinstance(roles, str) else roles
+    if "any" not in roles and not set(roles) & set(user["roles"]):
+        raise Forbidden("wrong_role", f"This needs the {' or '.join(roles)} role.")
     return user
+
+
+def shop_scope(user):
+    """Whose shop a back-office caller acts for: a merchant its own (its user id); ops the
+    platform's, every shop (None)."""
+    return None if "ops" in user["roles"] else user["user_id"]
 
 
 def read_json(request):

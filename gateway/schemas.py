@@ -68,9 +68,13 @@ class StaffLogin(Schema):
     password = fields.String(required=True, validate=validate.Length(1, 128))
 
 
+class Staff(User):
+    shop_name = fields.String(allow_none=True, metadata={"description": "a merchant's shop"})
+
+
 class StaffLoginResult(Schema):
     token = fields.String(required=True)
-    user = fields.Nested(User)
+    user = fields.Nested(Staff)
 
 
 class ProfileChange(Schema):
@@ -426,6 +430,7 @@ class Order(Schema):
     team_id = fields.Integer(allow_none=True)
     campaign_id = fields.Integer(allow_none=True)
     product_id = fields.Integer()
+    merchant_id = fields.Integer(allow_none=True, metadata={"description": "the shop"})
     sku_id = fields.Integer()
     quantity = fields.Integer()
     unit_price = Fen()
@@ -450,6 +455,34 @@ class TeamOrderPlaced(Schema):
 
 
 OrderPage = page_of(Order, "OrderPage")
+
+
+class AdminOrder(Order):
+    """The back office's view of one of its shop's orders."""
+    user_id = fields.Integer(metadata={"description": "the buyer"})
+    payment_id = fields.Integer(allow_none=True)
+    transaction_id = fields.String(allow_none=True, metadata={"description": "WeChat Pay's"})
+    shipped_by = fields.Integer(allow_none=True)
+
+
+AdminOrderPage = page_of(AdminOrder, "AdminOrderPage")
+
+
+class MerchantInput(Schema):
+    username = fields.String(required=True, validate=validate.Length(3, 64))
+    password = fields.String(required=True, validate=validate.Length(8, 128))
+    shop_name = fields.String(required=True, validate=validate.Length(1, 32))
+
+
+class Merchant(Schema):
+    id = fields.Integer(required=True, metadata={"description": "the merchant id products, "
+                                                 "campaigns and orders carry"})
+    username = fields.String(required=True)
+    shop_name = fields.String(required=True)
+    created_at = fields.String()
+
+
+MerchantPage = page_of(Merchant, "MerchantPage")
 
 
 class OrderQuery(Paging):

@@ -127,7 +127,7 @@ class GatewayService(SearchRoutes, OrderRoutes, ReviewRoutes, ServiceBase):
         return self.catalog.upload_image(user["user_id"], _base64(body["file"]))
 
     @route("POST", "/admin/v1/images", "Upload a product, SKU or category picture", ADMIN,
-           role="merchant", body=s.ImageUpload(), response=s.Image(), status=201,
+           role=("merchant", "ops"), body=s.ImageUpload(), response=s.Image(), status=201,
            max_body=_upload_limit)
     def upload_merchant_image(self, request, user, body):
         return self.catalog.upload_image(user["user_id"], _base64(body["file"]))
@@ -191,25 +191,25 @@ class GatewayService(SearchRoutes, OrderRoutes, ReviewRoutes, ServiceBase):
         return self.notify.mark_read(user["user_id"], body.get("ids"))
 
     # --- merchant back office -----------------------------------------------
-    @route("GET", "/admin/v1/categories", "Category tree", ADMIN, role="merchant",
-           response=s.CategoryList())
+    @route("GET", "/admin/v1/categories", "The platform's category tree", ADMIN,
+           role=("merchant", "ops"), response=s.CategoryList())
     def admin_list_categories(self, request, user):
         return {"items": self.catalog.list_categories()}
 
-    @route("POST", "/admin/v1/categories", "Create a category (two levels)", ADMIN,
-           role="merchant", body=s.CategoryInput(), response=s.Category(), status=201)
+    @route("POST", "/admin/v1/categories", "Create a category (two levels); the platform's",
+           OPS, role="ops", body=s.CategoryInput(), response=s.Category(), status=201)
     def create_category(self, request, user, body):
         return self.catalog.create_category(body)
 
     @route("PUT", "/admin/v1/categories/<int:category_id>",
-           "Rename, re-order, change the icon or move a category (two levels)", ADMIN,
-           role="merchant", body=s.CategoryChange(), response=s.Category())
+           "Rename, re-order, change the icon or move a category (two levels)", OPS,
+           role="ops", body=s.CategoryChange(), response=s.Category())
     def update_category(self, request, user, body, category_id):
         return self.catalog.update_category(category_id, body)
 
     @route("DELETE", "/admin/v1/categories/<int:category_id>",
-           "Delete an empty category (409 while it has products or sub-categories)", ADMIN,
-           role="merchant", response=s.Deleted())
+           "Delete an empty category (409 while it has products or sub-categories)", OPS,
+           role="ops", response=s.Deleted())
     def delete_category(self, request, user, category_id):
         return self.catalog.delete_category(category_id)
 
@@ -286,6 +286,17 @@ class GatewayService(SearchRoutes, OrderRoutes, ReviewRoutes, ServiceBase):
         return self.teams.admin_list_teams(user["user_id"], **query)
 
     # --- ops ----------------------------------------------------------------
+    @route("POST", "/admin/v1/merchants", "Open a merchant account and its shop", OPS,
+           role="ops", body=s.MerchantInput(), response=s.Merchant(), status=201)
+    def create_merchant(self, request, user, body):
+        return self.accounts.create_merchant(user["user_id"], body["username"], body["password"],
+                                             body["shop_name"])
+
+    @route("GET", "/admin/v1/merchants", "The merchants and their shops, newest first", OPS,
+           role="ops", query=s.Paging(), response=s.MerchantPage())
+    def list_merchants(self, request, user, query):
+        return self.accounts.list_merchants(**query)
+
     @route("GET", "/admin/v1/ops/ledger", "Does the money ledger balance?", OPS, role="ops",
            response=s.LedgerCheck())
     def ledger_check(self, request, user):

@@ -42,6 +42,7 @@ def bearer(user_id, role):
 
 
 MERCHANT_AUTH, SHOPPER_AUTH = bearer(MERCHANT, "merchant"), bearer(SHOPPER, "customer")
+OPS_AUTH = bearer(90, "ops")
 
 
 def picture(fmt="JPEG", size=(120, 80), noise=False):
@@ -142,30 +143,38 @@ def call(gateway, method, path, auth=MERCHANT_AUTH, expect=200, **kwargs):
     return answer.json()
 
 
-def test_categories_through_the_back_office(gateway):
-    clothes = call(gateway, "POST", "/admin/v1/categories", expect=201, json={"name": "服饰"})
+def test_categories_are_the_platforms_kept_by_ops(gateway):
+    ops = {"auth": OPS_AUTH}
+    clothes = call(gateway, "POST", "/admin/v1/categories", expect=201, json={"name": "服饰"},
+                   **ops)
     tees = call(gateway, "POST", "/admin/v1/categories", expect=201,
-                json={"name": "T恤", "parent_id": clothes["id"], "sort_order": 2})
-    icon = upload(gateway, "/admin/v1/images", picture("PNG"), MERCHANT_AUTH).json()["url"]
+                json={"name": "T恤", "parent_id": clothes["id"], "sort_order": 2}, **ops)
+    icon = upload(gateway, "/admin/v1/images", picture("PNG"), OPS_AUTH).json()["url"]
     renamed = call(gateway, "PUT", f"/admin/v1/categories/{tees['id']}",
-                   json={"name": "短袖T恤", "icon_url": icon})
+                   json={"name": "短袖T恤", "icon_url": icon}, **ops)
     assert (renamed["name"], renamed["icon_url"], renamed["parent_id"]) == (
         "短袖T恤", icon, clothes["id"])
     tree = call(gateway, "GET", "/api/v1/categories", auth={})["items"]
     assert [(c["name"], [k["name"] for k in c["children"]]) for c in tree] == [("服饰", ["短袖T恤"])]
-    assert call(gateway, "GET", "/admin/v1/categories")["items"] == tree
+    assert call(gateway, "GET", "/admin/v1/categories")["items"] == tree  # a merchant picks
+    for method, path in (("POST", "/admin/v1/categories"),
+                         ("PUT", f"/admin/v1/categories/{tees['id']}"),
+                         ("DELETE", f"/admin/v1/categories/{tees['id']}")):
+        refused = call(gateway, method, path, expect=403, json={"name": "我的分类"})
+        assert refused["error"]["code"] == "wrong_role"  # a merchant cannot change the tree
 
-    refused = call(gateway, "DELETE", f"/admin/v1/categories/{clothes['id']}", expect=409)
+    refused = call(gateway, "DELETE", f"/admin/v1/categories/{clothes['id']}", expect=409, **ops)
     assert refused["error"]["code"] == "category_has_children"
     deep = call(gateway, "PUT", f"/admin/v1/categories/{clothes['id']}", expect=400,
-                json={"parent_id": tees["id"]})
+                json={"parent_id": tees["id"]}, **ops)
     assert deep["error"]["code"] == "category_too_deep"
     call(gateway, "PUT", f"/admin/v1/categories/{tees['id']}", expect=400,
-         json={"icon_url": "file:///etc/passwd"})
+         json={"icon_url": "file:///etc/passwd"}, **ops)
     call(gateway, "PUT", f"/admin/v1/categories/{tees['id']}", auth=SHOPPER_AUTH, expect=403,
          json={"name": "x"})
-    assert call(gateway, "DELETE", f"/admin/v1/categories/{tees['id']}") == {"deleted": tees["id"]}
-    call(gateway, "DELETE", f"/admin/v1/categories/{tees['id']}", expect=404)
+    assert call(gateway, "DELETE", f"/admin/v1/categories/{tees['id']}", **ops) == \
+        {"deleted": tees["id"]}
+    call(gateway, "DELETE", f"/admin/v1/categories/{tees['id']}", expect=404, **ops)
 
 
 TEE = {"title": "纯棉圆领T恤", "description": "<p>200g 精梳棉</p>",

@@ -5,7 +5,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from gateway import openapi, schemas
-from gateway.routing import ROUTES, authenticate, load, read_json
+from gateway.routing import ROUTES, authenticate, load, read_json, shop_scope
 from gateway.service import GatewayService  # noqa: F401  (registers the routes)
 from plumbing import tokens
 from plumbing.errors import BadRequest, Forbidden, Unauthorized
@@ -25,6 +25,14 @@ def test_token_roles_decide_who_passes():
     assert authenticate(request(headers=bearer(merchant)), "any")["roles"] == ["merchant"]
     with pytest.raises(Forbidden):
         authenticate(request(headers=bearer(merchant)), "ops")
+    assert authenticate(request(headers=bearer(merchant)), ("merchant", "ops"))["user_id"] == 1
+    with pytest.raises(Forbidden):
+        authenticate(request(headers=bearer(merchant)), ("customer", "ops"))
+
+
+def test_ops_acts_for_every_shop_a_merchant_for_its_own():
+    assert shop_scope({"user_id": 7, "roles": ["merchant"]}) == 7
+    assert shop_scope({"user_id": 9, "roles": ["ops"]}) is None
 
 
 @pytest.mark.parametrize("headers, code", [

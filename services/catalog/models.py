@@ -19,7 +19,9 @@ class Base(DeclarativeBase):
 
 
 class Category(Base):
+    """The platform's category tree (ops keeps it; merchants file products under it)."""
     __tablename__ = "categories"
+    __table_args__ = {"sqlite_autoincrement": True}  # a deleted category never lends its id
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(50), nullable=False)

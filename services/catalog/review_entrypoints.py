@@ -39,6 +39,10 @@ class ReviewEntrypoints:
             **({} if author is None else {"author": author})})
         session = self.db.session
         item = store.reviewable(session, args["order_id"], lock=True)
+        if item is None:  # orders may have completed it a moment ago: ask orders
+            session.rollback()  # never hold our database while we ask another service
+            self._keep_if_completed(args["user_id"], args["order_id"])
+            item = store.reviewable(session, args["order_id"], lock=True)
         reviews.check_reviewable(item.user_id if item else None, args["user_id"])
         reviews.check_not_reviewed(store.order_reviewed(session, item.order_id))
         row = Review(order_id=item.order_id, user_id=item.user_id, product_id=item.product_id,
@@ -50,6 +54,17 @@ class ReviewEntrypoints:
         # The item lock makes a racing review wait; the unique order_id is the last word.
         reviews.check_not_reviewed(already_reviewed=not store.insert_review(session, row))
         return views.my_review(row)
+
+    def _keep_if_completed(self, user_id, order_id):
+        """The shopper's order as orders has it now, kept if it is completed: a review
+        right after 确认收货 must not depend on `order_completed` having arrived."""
+        try:
+            order = self.orders.get_order(user_id, order_id)
+        except NotFound:  # not this shopper's: as unreviewable as one never completed
+            return
+        if order["completed_at"] is not None:
+            store.add_reviewable(self.db.session, schemas.load(schemas.OrderCompleted, {
+                **order, "order_id": order["id"], "user_id": user_id}))
 
     @rpc
     def follow_up_review(self, user_id, review_id, text, image_urls=()):
@@ -128,7 +143,7 @@ class ReviewEntrypoints:
         session = self.db.session
         row = store.review(session, args["review_id"], lock=True)
         reviews.check_reply(store.product_merchant(session, row.product_id),
-                            args["merchant_id"])
+                            args["merchant_id"], row.id)
         change = reviews.reply_change(row.reply, args["reply"])
         if change is not None:
             now = clock.now()
@@ -144,14 +159,25 @@ class ReviewEntrypoints:
 
     @rpc
     def submit_feedback(self, user_id, data):
+        """A complaint or suggestion, about one of the shopper's orders, a product, or the
+        platform; it goes to the shop it is about (ops sees every one)."""
         args = schemas.load(schemas.SubmitFeedbackArgs, {"user_id": user_id, "data": data})
-        data, session = args["data"], self.db.session
-        if data["product_id"] is not None and \
-                store.product_merchant(session, data["product_id"]) is None:
-            raise NotFound("product_not_found", f"There is no product {data['product_id']}.")
+        data = args["data"]
+        # Asked before this worker touches its database: orders may call catalog meanwhile.
+        order = None if data["order_id"] is None else \
+            self.orders.get_order(args["user_id"], data["order_id"])  # another's: NotFound
+        session = self.db.session
+        merchant_id = order["merchant_id"] if order else None
+        if data["product_id"] is not None:
+            product_merchant = store.product_merchant(session, data["product_id"])
+            if product_merchant is None:
+                raise NotFound("product_not_found",
+                               f"There is no product {data['product_id']}.")
+            merchant_id = merchant_id or product_merchant
         now = clock.now()
-        row = store.add_feedback(session, Feedback(user_id=args["user_id"], status=reviews.OPEN,
-                                                   created_at=now, updated_at=now, **data))
+        row = store.add_feedback(session, Feedback(
+            user_id=args["user_id"], merchant_id=merchant_id, status=reviews.OPEN,
+            created_at=now, updated_at=now, **data))
         return views.feedback(row)
 
     @rpc
@@ -170,24 +196,29 @@ class ReviewEntrypoints:
                                              user_id=args["user_id"]))
 
     @rpc
-    def admin_list_feedback(self, status=None, kind=None, page=1, page_size=20):
-        args = schemas.load(schemas.AdminFeedbackArgs, {"status": status, "kind": kind,
-                                                        "page": page, "page_size": page_size})
+    def admin_list_feedback(self, merchant_id=None, status=None, kind=None, page=1,
+                            page_size=20):
+        """A shop's feedback (merchant_id), or every shop's and the platform's (None, ops)."""
+        args = schemas.load(schemas.AdminFeedbackArgs, {
+            "merchant_id": merchant_id, "status": status, "kind": kind, "page": page,
+            "page_size": page_size})
         rows, total = store.feedback_page(self.db.session, **args)
         return views.page([views.admin_feedback(row) for row in rows], total, args["page"],
                           args["page_size"])
 
     @rpc
-    def reply_feedback(self, merchant_id, feedback_id, reply, status=None):
-        """The back office answers; the answer may move the feedback on (open ->
-        processing -> resolved). The shopper is told of every answer."""
+    def reply_feedback(self, staff_id, feedback_id, reply, status=None, merchant_id=None):
+        """The back office answers (a merchant its shop's feedback, ops any); the answer
+        may move the feedback on (open -> processing -> resolved). The shopper is told of
+        every answer."""
         args = schemas.load(schemas.ReplyFeedbackArgs, {
-            "merchant_id": merchant_id, "feedback_id": feedback_id, "reply": reply,
-            "status": status})
-        row = store.feedback(self.db.session, args["feedback_id"], lock=True)
+            "staff_id": staff_id, "merchant_id": merchant_id, "feedback_id": feedback_id,
+            "reply": reply, "status": status})
+        row = store.feedback(self.db.session, args["feedback_id"],
+                             merchant_id=args["merchant_id"], lock=True)
         row.status = reviews.answer_feedback(row.status, args["status"])
         now = clock.now()
         row.reply, row.replied_by, row.replied_at, row.updated_at = (
-            args["reply"], args["merchant_id"], now, now)
+            args["reply"], args["staff_id"], now, now)
         self.db.emit(FEEDBACK_ANSWERED, views.feedback_answered(row))
         return views.admin_feedback(row)

@@ -78,6 +78,7 @@ class Feedback(Base):
                            name="ck_feedback_status"),
         sa.Index("ix_feedback_user_created", "user_id", "created_at"),
         sa.Index("ix_feedback_status_created", "status", "created_at"),
+        sa.Index("ix_feedback_merchant_created", "merchant_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
@@ -88,6 +89,9 @@ class Feedback(Base):
     # What it is about, as the shopper named it (an order is the orders service's)
     order_id: Mapped[int | None] = mapped_column(sa.Integer)
     product_id: Mapped[int | None] = mapped_column(sa.Integer)
+    # The shop it is about (its order's or product's merchant), which answers it; None:
+    # about the platform, answered by ops. Ops sees every shop's too.
+    merchant_id: Mapped[int | None] = mapped_column(sa.Integer)
     contact: Mapped[str | None] = mapped_column(sa.String(50))
     status: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     # The back office's latest answer

@@ -126,6 +126,7 @@ class MyFeedbackListArgs(FeedbackPageArgs):
 
 
 class AdminFeedbackArgs(FeedbackPageArgs):
+    merchant_id = Id(allow_none=True, load_default=None)  # None: ops, every shop's
     status = fields.String(allow_none=True, load_default=None,
                            validate=validate.OneOf(reviews.FEEDBACK_STATUSES))
     kind = fields.String(allow_none=True, load_default=None,
@@ -133,7 +134,8 @@ class AdminFeedbackArgs(FeedbackPageArgs):
 
 
 class ReplyFeedbackArgs(Schema):
-    merchant_id = Id(required=True)
+    staff_id = Id(required=True)  # who answers
+    merchant_id = Id(allow_none=True, load_default=None)  # their shop; None: ops
     feedback_id = Id(required=True)
     reply = Text(minimum=1, maximum=reviews.MAX_FEEDBACK_REPLY, required=True)
     # An answer moves feedback on (or keeps it where it is); it never reopens it.

@@ -32,10 +32,14 @@ def reviewable(session, order_id, lock=False):
 
 
 def add_reviewable(session, fields):
-    """Keeps a completed order once; a second announcement of it changes nothing."""
+    """Keeps a completed order once; a second announcement of it (the event, and a look
+    at orders on a review that came first) changes nothing."""
     if session.get(ReviewableItem, fields["order_id"]) is None:
-        session.add(ReviewableItem(**fields))
-        session.flush()
+        try:
+            with session.begin_nested():
+                session.add(ReviewableItem(**fields))
+        except IntegrityError:  # kept a moment ago by the other path
+            pass
 
 
 # --- reviews ---------------------------------------------------------------------------
@@ -128,12 +132,13 @@ def feedback_not_found(feedback_id):
     return NotFound("feedback_not_found", f"There is no feedback {feedback_id}.")
 
 
-def feedback(session, feedback_id, user_id=None, lock=False):
-    """One feedback; with `user_id`, only that shopper's: another's is as missing as
-    one that never existed."""
+def feedback(session, feedback_id, user_id=None, merchant_id=None, lock=False):
+    """One feedback; with `user_id`, only that shopper's, with `merchant_id` only that
+    shop's: another's is as missing as one that never existed."""
     query = sa.select(Feedback).where(Feedback.id == feedback_id)
-    if user_id is not None:
-        query = query.where(Feedback.user_id == user_id)
+    for column, value in ((Feedback.user_id, user_id), (Feedback.merchant_id, merchant_id)):
+        if value is not None:
+            query = query.where(column == value)
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)
     found = session.scalars(query).first()
@@ -148,10 +153,11 @@ def add_feedback(session, row):
     return row
 
 
-def feedback_page(session, page, page_size, user_id=None, status=None, kind=None):
+def feedback_page(session, page, page_size, user_id=None, merchant_id=None, status=None,
+                  kind=None):
     query = sa.select(Feedback)
-    for column, value in ((Feedback.user_id, user_id), (Feedback.status, status),
-                          (Feedback.kind, kind)):
+    for column, value in ((Feedback.user_id, user_id), (Feedback.merchant_id, merchant_id),
+                          (Feedback.status, status), (Feedback.kind, kind)):
         if value is not None:
             query = query.where(column == value)
     return _page(session, query, FEEDBACK_NEWEST_FIRST, page, page_size)

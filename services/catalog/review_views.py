@@ -51,7 +51,8 @@ def feedback(row):
 
 
 def admin_feedback(row):
-    return {**feedback(row), "user_id": row.user_id, "replied_by": row.replied_by}
+    return {**feedback(row), "user_id": row.user_id, "merchant_id": row.merchant_id,
+            "replied_by": row.replied_by}
 
 
 # --- event payloads ------------------------------------------------------------------------

@@ -44,12 +44,11 @@ MAX_FEEDBACK_REPLY = 1000
 
 def check_reviewable(buyer_id, user_id):
     """`buyer_id` is the buyer of the completed order, None when catalog knows of no
-    completed order by that id (not completed yet, or no such order)."""
-    if buyer_id is None:
+    completed order by that id (not completed yet, or no such order). Another shopper's
+    order is as missing as one that never existed."""
+    if buyer_id is None or buyer_id != user_id:
         raise NotFound("order_not_reviewable",
-                       "Only a completed order can be reviewed; this one is not (yet).")
-    if buyer_id != user_id:
-        raise Forbidden("not_order_buyer", "Only the buyer of an order may review it.")
+                       "Only a completed order of yours can be reviewed; this one is not (yet).")
 
 
 def check_not_reviewed(already_reviewed):
@@ -66,10 +65,10 @@ def check_follow_up(author_id, user_id, followed_up):
                                               "this one has it.")
 
 
-def check_reply(product_merchant_id, merchant_id):
+def check_reply(product_merchant_id, merchant_id, review_id):
+    """Another shop's review is as missing to a merchant as one that never existed."""
     if product_merchant_id != merchant_id:
-        raise Forbidden("not_product_merchant",
-                        "Only the merchant of the reviewed product may reply.")
+        raise NotFound("review_not_found", f"There is no review {review_id}.")
 
 
 def reply_change(current_reply, new_reply):

@@ -18,6 +18,7 @@ from plumbing.db import Database
 from plumbing.entrypoints import event_handler, rpc
 from plumbing.errors import Forbidden, NotFound
 from plumbing.probes import ServiceBase
+from plumbing.rpc import RemoteService
 from plumbing.validation import invalid
 from services.catalog import demo, domain, images, schemas, search_index, store, views
 from services.catalog.models import Category, Product, ProductCampaign, Sku
@@ -31,6 +32,7 @@ STOCK_LOW = "stock_low"
 class CatalogService(SearchEntrypoints, ReviewEntrypoints, ServiceBase):
     name = "catalog"
     db = Database()
+    orders = RemoteService("orders")  # whose order a feedback is about
 
     # --- categories ---------------------------------------------------------------
 
@@ -174,6 +176,12 @@ class CatalogService(SearchEntrypoints, ReviewEntrypoints, ServiceBase):
         group_buy, sales_7d = self._group_buy_ids(ids), self._sales_7d(ids)
         return views.page([views.admin_product(p, p.id in group_buy, sales_7d.get(p.id, 0))
                            for p in products], total, args["page"], args["page_size"])
+
+    @rpc
+    def product_snapshot(self, merchant_id, product_id):
+        """The merchant's product as `product_changed` carries it, now: for a service
+        whose copy may not have heard of a change the merchant made a moment ago."""
+        return views.snapshot(self._owned(merchant_id, product_id))
 
     # --- shoppers ---------------------------------------------------------------------
 

@@ -232,7 +232,20 @@ class OrdersService(ServiceBase):
         order = self._own(user_id, order_id, lock=True)
         if domain.shopper_cancel(order.status):
             self._cancel(order, domain.BY_SHOPPER)
+            self.db.session.commit()  # cancelled for good before anything is given back
+            self._give_back_now(order)
         return self._view(order)
+
+    def _give_back_now(self, order):
+        """The seat, the per-shopper quantity and the stock go back before the shopper
+        hears the order is cancelled, so their next order (a new team in the same
+        campaign, the last unit) does not meet them still held. `order_cancelled` gives
+        them back too (a no-op by then), so a service away now only delays it."""
+        try:
+            self._release_seat_and_stock(order)
+        except AppError as refusal:
+            log.warning("order %s cancelled; its seat and stock follow from the event (%s)",
+                        order.id, refusal.code)
 
     def _cancel(self, order, reason):
         store.move(self.db.session, order, domain.CANCELLED, reason)

@@ -16,6 +16,7 @@ from plumbing.db import Database
 from plumbing.entrypoints import event_handler, rpc, timer
 from plumbing.errors import AppError
 from plumbing.probes import ServiceBase
+from plumbing.rpc import RemoteService
 from services.teams import config, domain, qr, schemas, store, views
 from services.teams.models import Campaign, ProductCopy, Seat, Team
 
@@ -31,12 +32,17 @@ SEAT_REFUSED = "seat_refused"
 class TeamsService(ServiceBase):
     name = "teams"
     db = Database()
+    catalog = RemoteService("catalog")  # asked for a product when our copy may lag
 
     # --- product copy (from catalog) ----------------------------------------------
 
     @event_handler("catalog", "product_changed")
     def on_product_changed(self, event):
-        snapshot = event.data
+        self._keep_copy(event.data)
+
+    def _keep_copy(self, snapshot):
+        """A product snapshot (from catalog's event, or asked of catalog) replaces our
+        copy if it is newer."""
         # Locked, so two versions handled at once cannot leave the older one in place.
         copy = store.product_copy_or_none(self.db.session, snapshot["id"], lock=True)
         if not domain.should_apply(copy.version if copy else None, snapshot["version"]):
@@ -62,6 +68,7 @@ class TeamsService(ServiceBase):
     def create_campaign(self, merchant_id, data):
         merchant_id = self._merchant(merchant_id)
         fields = schemas.load(schemas.CampaignIn, data)
+        self._refresh_copy(merchant_id, fields["product_id"])
         now = clock.now()
         self._check_campaign(merchant_id, fields, now)
         campaign = Campaign(merchant_id=merchant_id, created_at=now, updated_at=now, **fields)
@@ -80,6 +87,7 @@ class TeamsService(ServiceBase):
         if not changed:
             return self._campaign_view(campaign, now)
         if status == domain.NOT_STARTED:
+            self._refresh_copy(args["merchant_id"], fields["product_id"])
             self._check_campaign(args["merchant_id"], fields, now, campaign.id)
         for name in changed:
             setattr(campaign, name, fields[name])
@@ -231,6 +239,12 @@ class TeamsService(ServiceBase):
         store.return_quotas(session, quota_returns)
 
     # --- helpers (not entrypoints) ----------------------------------------------------
+
+    def _refresh_copy(self, merchant_id, product_id):
+        """Our copy of the product, made current by asking catalog: the merchant may have
+        published or edited it a moment ago, before its event reached us (read your own
+        writes). Another merchant's product stays as missing as one that never existed."""
+        self._keep_copy(self.catalog.product_snapshot(merchant_id, product_id))
 
     def _merchant(self, merchant_id):
         return schemas.load(schemas.MerchantArgs, {"merchant_id": merchant_id})["merchant_id"]

@@ -35,10 +35,9 @@ def test_an_order_not_completed_or_unknown_is_not_reviewable():
 
 
 def test_nobody_but_the_buyer_may_review_an_order():
-    with pytest.raises(Forbidden) as raised:
+    with pytest.raises(NotFound) as raised:  # another's order is as missing as none
         reviews.check_reviewable(BUYER, STRANGER)
-    assert raised.value.code == "not_order_buyer"
-    assert raised.value.status == 403
+    assert raised.value.code == "order_not_reviewable"
 
 
 def test_an_order_is_reviewed_once():
@@ -66,11 +65,11 @@ def test_nobody_else_follows_up_a_review(followed_up):
 
 
 def test_only_the_products_merchant_replies():
-    reviews.check_reply(MERCHANT, MERCHANT)
+    reviews.check_reply(MERCHANT, MERCHANT, 5)
     for product_merchant in (OTHER_MERCHANT, None):  # None: the product is gone
-        with pytest.raises(Forbidden) as raised:
-            reviews.check_reply(product_merchant, MERCHANT)
-        assert raised.value.code == "not_product_merchant"
+        with pytest.raises(NotFound) as raised:  # another shop's review is as missing as none
+            reviews.check_reply(product_merchant, MERCHANT, 5)
+        assert raised.value.code == "review_not_found"
 
 
 def test_the_first_reply_is_news_an_edit_is_not_and_the_same_text_is_nothing():
@@ -291,7 +290,7 @@ def test_bad_feedback_is_refused_by_field(field, value):
 
 
 def test_an_answer_moves_feedback_on_but_never_reopens_it():
-    args = {"merchant_id": MERCHANT, "feedback_id": 1, "reply": "已催促仓库发货"}
+    args = {"staff_id": MERCHANT, "merchant_id": MERCHANT, "feedback_id": 1, "reply": "已催促仓库发货"}
     assert schemas.load(schemas.ReplyFeedbackArgs, args)["status"] is None
     assert schemas.load(schemas.ReplyFeedbackArgs, {**args, "status": "resolved"})["status"] == \
         "resolved"

@@ -4,6 +4,7 @@ PostgreSQL: completed orders arrive as orders' `order_completed` envelopes."""
 import pytest
 import sqlalchemy as sa
 
+from plumbing.entrypoints import rpc as rpc_entrypoint
 from plumbing.errors import BadRequest, Conflict, Forbidden, NotFound
 from plumbing.testing import event_envelope, outbox_events, publish_envelope, wait_until
 
@@ -13,8 +14,31 @@ AUTHOR = {"nickname": "小明", "avatar_url": "https://img.example/xiaoming.jpg"
 PICTURE = "/media/" + "3f2a9c0b" * 8 + ".jpg"  # as an upload answers
 
 
+# Orders as the orders service keeps them (a test may add some): {order_id: (buyer, view)}
+ORDERS = {}
+
+
+def known_orders():
+    ORDERS.clear()
+    ORDERS.update({42: (BUYER, {"merchant_id": MERCHANT, "completed_at": None}),
+                   43: (FRIEND, {"merchant_id": OTHER_MERCHANT, "completed_at": None})})
+
+
+class FakeOrders:
+    name = "orders"
+
+    @rpc_entrypoint
+    def get_order(self, user_id, order_id):
+        buyer, view = ORDERS.get(order_id, (None, None))
+        if buyer != user_id:  # another shopper's order is as missing as none
+            raise NotFound("order_not_found", f"There is no order {order_id}.")
+        return {"id": order_id, "product_id": None, **view}
+
+
 @pytest.fixture
-def catalog(start_service):
+def catalog(start_service, container_factory, service_config):
+    known_orders()
+    container_factory(FakeOrders, service_config("orders")).start()
     return start_service("catalog")
 
 
@@ -98,9 +122,9 @@ def test_an_order_not_completed_cannot_be_reviewed_and_nothing_is_written(catalo
 
 def test_only_the_buyer_may_review_and_nothing_is_written(catalog, rpc, amqp_uri, db):
     order_id = completed(amqp_uri, db, new_product(rpc))
-    with pytest.raises(Forbidden) as raised:
+    with pytest.raises(NotFound) as raised:  # another's order is as missing as none
         review(rpc, order_id, user_id=STRANGER)
-    assert raised.value.code == "not_order_buyer"
+    assert raised.value.code == "order_not_reviewable"
     assert count(db, "reviews") == 0
     review(rpc, order_id)  # the buyer still may
     assert count(db, "reviews") == 1
@@ -187,13 +211,28 @@ def test_the_author_follows_up_once(catalog, rpc, amqp_uri, db):
         rpc.catalog.follow_up_review(BUYER, 999999, "没有这条评价")
 
 
+def test_a_review_right_after_receipt_does_not_wait_for_the_event(catalog, rpc):
+    apple = new_product(rpc)
+    ORDERS[44] = (BUYER, {"merchant_id": MERCHANT, "product_id": apple["id"],
+                          "sku_id": apple["skus"][0]["id"], "spec": "5斤 / 单果70-75mm",
+                          "title": apple["title"], "quantity": 1, "status": "completed",
+                          "completed_at": "2026-03-01T08:00:00Z"})
+    ORDERS[45] = (BUYER, {**ORDERS[44][1], "status": "shipped", "completed_at": None})
+    written = review(rpc, 44, stars=4)  # orders' order_completed has not come yet
+    assert (written["order_id"], written["product_id"], written["stars"]) == (44, apple["id"], 4)
+    for not_yet in (45, 43):  # not received yet; another shopper's
+        with pytest.raises(NotFound) as raised:
+            review(rpc, not_yet)
+        assert raised.value.code == "order_not_reviewable"
+
+
 def test_only_the_products_merchant_replies_and_the_reviewer_is_told_once(catalog, rpc,
                                                                          amqp_uri, db):
     apple = new_product(rpc)
     written = review(rpc, completed(amqp_uri, db, apple), stars=2, text="有两个坏的")
-    with pytest.raises(Forbidden) as raised:
+    with pytest.raises(NotFound) as raised:  # another shop's review is as missing as none
         rpc.catalog.reply_review(OTHER_MERCHANT, written["id"], "不是我的商品")
-    assert raised.value.code == "not_product_merchant"
+    assert raised.value.code == "review_not_found"
     assert rpc.catalog.get_review(written["id"])["reply"] is None
 
     replied = rpc.catalog.reply_review(MERCHANT, written["id"], "抱歉，已为您补发")
@@ -340,24 +379,48 @@ def test_bad_feedback_gets_a_400_or_404_and_writes_nothing(catalog, rpc):
     with pytest.raises(NotFound) as raised:
         rpc.catalog.submit_feedback(BUYER, feedback(product_id=999999))
     assert raised.value.code == "product_not_found"
+    for someone_elses in (43, 999):
+        with pytest.raises(NotFound) as raised:
+            rpc.catalog.submit_feedback(BUYER, feedback(order_id=someone_elses))
+        assert raised.value.code == "order_not_found"
     assert rpc.catalog.admin_list_feedback()["total"] == 0
 
 
+def test_feedback_goes_to_the_shop_it_is_about_and_ops_sees_all(catalog, rpc):
+    about_order = rpc.catalog.submit_feedback(BUYER, feedback(order_id=42))
+    theirs = new_product(rpc, merchant_id=OTHER_MERCHANT, title="库尔勒香梨")
+    about_product = rpc.catalog.submit_feedback(BUYER, feedback(product_id=theirs["id"]))
+    about_platform = rpc.catalog.submit_feedback(FRIEND, feedback(kind="suggestion",
+                                                                  content="希望多一些水果品类"))
+
+    def ids(**scope):
+        return [item["id"] for item in rpc.catalog.admin_list_feedback(**scope)["items"]]
+    assert ids(merchant_id=MERCHANT) == [about_order["id"]]
+    assert ids(merchant_id=OTHER_MERCHANT) == [about_product["id"]]
+    assert ids() == [about_platform["id"], about_product["id"], about_order["id"]]
+    with pytest.raises(NotFound):  # another shop's feedback is as missing as none
+        rpc.catalog.reply_feedback(MERCHANT, about_product["id"], "不是我的", merchant_id=MERCHANT)
+    answered = rpc.catalog.reply_feedback(99, about_platform["id"], "已记录，谢谢")  # ops
+    assert (answered["replied_by"], answered["merchant_id"]) == (99, None)
+
+
 def test_the_back_office_answers_feedback_until_it_is_resolved(catalog, rpc, db):
-    sent = rpc.catalog.submit_feedback(BUYER, feedback())
+    sent = rpc.catalog.submit_feedback(BUYER, feedback(order_id=42))
     suggestion = rpc.catalog.submit_feedback(FRIEND, feedback(kind="suggestion",
                                                               content="希望多一些水果品类"))
     listed = rpc.catalog.admin_list_feedback(status="open", kind="complaint")
     assert [item["id"] for item in listed["items"]] == [sent["id"]]
     assert listed["items"][0]["user_id"] == BUYER
 
-    answered = rpc.catalog.reply_feedback(MERCHANT, sent["id"], "已催促仓库，今天发出")
+    answered = rpc.catalog.reply_feedback(MERCHANT, sent["id"], "已催促仓库，今天发出",
+                                          merchant_id=MERCHANT)
     assert (answered["status"], answered["reply"], answered["replied_by"]) == (
         "processing", "已催促仓库，今天发出", MERCHANT)
-    resolved = rpc.catalog.reply_feedback(MERCHANT, sent["id"], "已发货", status="resolved")
+    resolved = rpc.catalog.reply_feedback(MERCHANT, sent["id"], "已发货", status="resolved",
+                                          merchant_id=MERCHANT)
     assert resolved["status"] == "resolved"
     with pytest.raises(Conflict) as raised:
-        rpc.catalog.reply_feedback(MERCHANT, sent["id"], "再补充一句")
+        rpc.catalog.reply_feedback(MERCHANT, sent["id"], "再补充一句", merchant_id=MERCHANT)
     assert raised.value.code == "feedback_resolved"
 
     seen = rpc.catalog.get_my_feedback(BUYER, sent["id"])

@@ -417,6 +417,17 @@ def test_the_shopper_cancels_an_unpaid_order_once(orders, rpc, db):
     assert rpc.orders.cancel_order(SHOPPER, order["id"])["status"] == "cancelled"
     assert events(db, "order_cancelled") == [{"order_id": order["id"], "user_id": SHOPPER,
                                               "team_id": 105, "reason": "by_shopper"}]
+    # given back before the answer, so the shopper's next order does not meet them held
+    assert called("release_seat") == [{"order_id": order["id"]}]
+    assert called("release_reservation") == [{"reservation_id": f"order-{order['id']}"}]
+
+
+def test_a_cancel_stands_when_teams_cannot_take_the_seat_back_now(orders, rpc, db):
+    order = open_team(rpc)["order"]
+    REFUSALS["release_seat"] = Unavailable("service_timeout", "teams is slow")
+    assert rpc.orders.cancel_order(SHOPPER, order["id"])["status"] == "cancelled"
+    assert status_of(db, order["id"]) == "cancelled"
+    assert len(events(db, "order_cancelled")) == 1  # teams and catalog follow from it
 
 
 def test_a_payment_after_the_window_closed_is_refunded_once(orders, rpc, db, amqp_uri):
@@ -642,8 +653,8 @@ def test_the_shopper_confirms_receipt_and_the_order_is_reviewable(orders, rpc, d
     assert rpc.orders.confirm_receipt(SHOPPER, order["id"]) == completed  # twice: no change
     assert events(db, "order_completed") == [{
         "order_id": order["id"], "user_id": SHOPPER, "merchant_id": MERCHANT,
-        "product_id": PRODUCT, "sku_id": SKU, "spec": "5斤 / 单果70-75mm", "title": "烟台红富士苹果 5斤装", "quantity": 2,
-        "completed_at": completed["completed_at"]}]
+        "product_id": PRODUCT, "sku_id": SKU, "spec": "5斤 / 单果70-75mm",
+        "title": "烟台红富士苹果 5斤装", "quantity": 2, "completed_at": completed["completed_at"]}]
     assert history(db, order["id"])[-1] == ("shipped", "completed", "confirmed_by_shopper")
 
 

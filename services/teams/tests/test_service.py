@@ -15,6 +15,7 @@ from eventlet.queue import Queue
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from plumbing import clock
+from plumbing.entrypoints import rpc as rpc_entrypoint
 from plumbing.errors import BadRequest, Conflict, NotFound
 from plumbing.testing import outbox_events, publish_event
 from services.teams import qr
@@ -37,8 +38,25 @@ def snapshot(product_id=PRODUCT, version=1, title="烟台红富士苹果 5斤装
                      {"id": BIG_SKU, "spec": "10斤", "price": 5990, "stock": 9}]}
 
 
+CATALOG = {}  # product id -> its snapshot as catalog has it now
+
+
+class FakeCatalog:
+    """Answers what catalog would for the products a test made."""
+    name = "catalog"
+
+    @rpc_entrypoint
+    def product_snapshot(self, merchant_id, product_id):
+        product = CATALOG.get(product_id)
+        if product is None or product["merchant_id"] != merchant_id:
+            raise NotFound("product_not_found", f"There is no product {product_id}.")
+        return product
+
+
 def publish_product(amqp_uri, rpc, **fields):
+    """Catalog changes a product and announces it; returns once teams has the copy."""
     data = snapshot(**fields)
+    CATALOG[data["id"]] = data
     publish(amqp_uri, "catalog", "product_changed", data)
     assert wait_until(lambda: _copy_version(rpc, data["id"]) == data["version"])
 
@@ -90,6 +108,12 @@ def quota(db, campaign_id, user_id):
                                     "AND user_id = :u"), {"c": campaign_id, "u": user_id}).scalar()
 
 
+def handled(db, event_id):
+    with db.connect() as conn:
+        return conn.execute(sa.text("SELECT count(*) FROM inbox WHERE event_id = :e"),
+                            {"e": event_id}).scalar_one() > 0
+
+
 def row_counts(db):
     with db.connect() as conn:
         return {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()
@@ -108,6 +132,12 @@ def campaign_data(**overrides):
     return {"product_id": PRODUCT, "starts_at": at(-1), "ends_at": at(3600), "team_size": 3,
             "validity_seconds": 60, "per_user_limit": 5,
             "skus": [{"sku_id": SKU, "group_price": 1990}], **overrides}
+
+
+@pytest.fixture(autouse=True)
+def catalog(container_factory, service_config):
+    CATALOG.clear()
+    container_factory(FakeCatalog, service_config("catalog")).start()
 
 
 @pytest.fixture
@@ -231,6 +261,18 @@ def test_campaigns_need_the_merchants_known_published_product(teams, rpc, amqp_u
         rpc.teams.create_campaign(MERCHANT, campaign_data())
     assert raised.value.code == "product_not_published"
     assert row_counts(db)["campaigns"] == 0
+
+
+def test_a_campaign_right_after_publishing_does_not_wait_for_the_event(teams, rpc, amqp_uri,
+                                                                      db):
+    publish_product(amqp_uri, rpc, version=2, status="draft")
+    CATALOG[PRODUCT] = snapshot(version=3, title="烟台红富士苹果 新季", status="published")
+    created = rpc.teams.create_campaign(MERCHANT, campaign_data())  # the event is on its way
+    assert created["status"] == "active" and created["title"] == "烟台红富士苹果 新季"
+    assert rpc.teams.get_product_copy(PRODUCT)["version"] == 3
+    late = publish(amqp_uri, "catalog", "product_changed", snapshot(version=2, status="draft"))
+    assert wait_until(lambda: handled(db, late))  # the late, older event changes nothing
+    assert rpc.teams.get_product_copy(PRODUCT)["version"] == 3
 
 
 def test_one_live_campaign_per_product(teams, rpc):
