@@ -37,6 +37,7 @@ class ReviewEntrypoints:
             "user_id": user_id, "order_id": order_id, "stars": stars, "text": text,
             "image_urls": list(image_urls or []), "anonymous": anonymous,
             **({} if author is None else {"author": author})})
+        self._check_uploads(args["image_urls"])
         session = self.db.session
         item = store.reviewable(session, args["order_id"], lock=True)
         reviews.check_reviewable(item.user_id if item else None, args["user_id"])
@@ -57,6 +58,7 @@ class ReviewEntrypoints:
         args = schemas.load(schemas.FollowUpArgs, {"user_id": user_id, "review_id": review_id,
                                                    "text": text,
                                                    "image_urls": list(image_urls or [])})
+        self._check_uploads(args["image_urls"])
         row = store.review(self.db.session, args["review_id"], lock=True)
         reviews.check_follow_up(row.user_id, args["user_id"], row.followed_up_at is not None)
         row.follow_up_text, row.follow_up_image_urls = args["text"], args["image_urls"]
@@ -146,6 +148,7 @@ class ReviewEntrypoints:
     def submit_feedback(self, user_id, data):
         args = schemas.load(schemas.SubmitFeedbackArgs, {"user_id": user_id, "data": data})
         data, session = args["data"], self.db.session
+        self._check_uploads(data["image_urls"])
         if data["product_id"] is not None and \
                 store.product_merchant(session, data["product_id"]) is None:
             raise NotFound("product_not_found", f"There is no product {data['product_id']}.")
@@ -191,3 +194,7 @@ class ReviewEntrypoints:
             args["reply"], args["merchant_id"], now, now)
         self.db.emit(FEEDBACK_ANSWERED, views.feedback_answered(row))
         return views.admin_feedback(row)
+
+    def _check_uploads(self, image_urls):
+        """Every picture must be one uploaded here (CatalogService._check_images)."""
+        self._check_images({f"image_urls.{index}": url for index, url in enumerate(image_urls)})
