@@ -15,6 +15,7 @@ from gateway import search_schemas as ss
 from gateway.routing import ROUTES, load, read_json
 from gateway.service import GatewayService  # noqa: F401  (registers the routes)
 from plumbing.errors import BadRequest
+from plumbing.testing import user_id_keys
 from plumbing.validation import StrictBoolean
 
 UPLOAD = "/media/" + "ab" * 32 + ".jpg"
@@ -159,15 +160,6 @@ def test_review_and_feedback_pictures_are_uploads(url):
 
 
 # --- what the public sees -----------------------------------------------------------------
-
-def user_id_keys(value):
-    if isinstance(value, dict):
-        return {key for key in value if key.endswith("user_id") or key == "leader_id"} | \
-            set().union(*(user_id_keys(item) for item in value.values()))
-    if isinstance(value, list):
-        return set().union(*(user_id_keys(item) for item in value))
-    return set()
-
 
 TEAM = {"id": 5, "status": "open", "leader_id": 7, "team_size": 2, "member_count": 1,
         "members": [{"user_id": 7, "is_leader": True, "joined_at": "2030-01-01T00:00:00Z"}],
