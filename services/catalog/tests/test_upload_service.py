@@ -41,5 +41,7 @@ def test_an_unrelated_request_answers_while_a_big_picture_is_decoded(catalog, rp
     while time.monotonic() < until:  # unrelated requests, one after the other, all along
         waits.append(timed(rpc.catalog.list_categories))
     assert reply.result()["width"] == 6300
-    # a stalled hub would hold one of them for (nearly) the whole decoding
-    assert max(waits) < decode_seconds / 3, (max(waits), decode_seconds)
+    # A stalled hub holds the request in flight when decoding starts for all of it (0.9 s
+    # against a 0.7 s decode before); off the hub the longest wait is a normal answer's
+    # (0.03-0.1 s here), with room for the machine's own hiccups.
+    assert max(waits) < decode_seconds / 2, (max(waits), decode_seconds)
