@@ -24,6 +24,7 @@ os.environ.setdefault("PINTUAN_REDIS_PREFIX", TEST_NAMESPACE)
 os.environ.setdefault("PINTUAN_RATE_LIMIT_LOGIN", "-,-")
 os.environ.setdefault("PINTUAN_RATE_LIMIT_JOIN", "10/60,-")
 os.environ.setdefault("PINTUAN_RATE_LIMIT_PAY", "10/60,-")
+os.environ.setdefault("PINTUAN_RATE_LIMIT_UPLOAD", "30/60,-")
 
 from plumbing import settings  # noqa: E402
 

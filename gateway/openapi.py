@@ -10,13 +10,26 @@ from gateway.routing import ROUTES, body_content_type
 
 PATH_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 STANDARD_ERRORS = {
-    400: "Bad input: invalid JSON, wrong types, missing fields (details per field)",
+    400: "Bad input: `validation_failed` (wrong types, missing fields; details per field), "
+         "`invalid_json` (not JSON, not an object, nested too deep), `nul_character` (U+0000 "
+         "in the body, query, path or a header), `invalid_host`, `bad_request_line`, "
+         "`invalid_content_length`, `invalid_chunked_body`",
     401: "Missing, invalid or expired token",
     403: "The token's role may not do this",
     404: "Unknown id or route",
     409: "State conflict",
-    413: "Body too large",
-    503: "A service behind the gateway did not answer in time; retry",
+    413: "Body too large (`body_too_large`)",
+}
+# What any request may meet before or after its route runs: one component each.
+EDGE_ERRORS = {
+    414: ("UriTooLong", "The request line (method, path and query) is over 8192 bytes "
+                        "(`uri_too_long`)"),
+    431: ("HeadersTooLarge", "A header line is over 8192 bytes, the headers over 64 KiB or "
+                             "more than 100 (`headers_too_large`)"),
+    503: ("Unavailable", "Not available at the moment, retry: a service did not answer in "
+                        "time (`service_timeout`) or is not running (`service_unavailable`), "
+                        "the broker (`broker_unavailable`) or a service's database "
+                        "(`database_unavailable`) is unreachable"),
 }
 RATE_LIMITED = "Too many calls of this kind (per user and per address); retry after Retry-After seconds"
 
@@ -49,6 +62,8 @@ def _operation(route):
         if status in (401, 403) and not route.role and status not in route.errors:
             continue
         operation["responses"][str(status)] = _error(text)
+    for status, (name, _) in EDGE_ERRORS.items():
+        operation["responses"][str(status)] = name
     if route.limit:
         operation["responses"]["429"] = {**_error(RATE_LIMITED), "headers": {"Retry-After": {
             "description": "Seconds until the limit lets the caller in", "schema": {"type": "integer"}}}}
@@ -79,6 +94,8 @@ def build():
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
                                                "bearerFormat": "JWT"})
     spec.components.schema("Error", schema=schemas.Error)
+    for name, text in EDGE_ERRORS.values():
+        spec.components.response(name, _error(text))
     paths = {}
     for route in ROUTES:
         paths.setdefault(_openapi_path(route.path), {})[route.method.lower()] = _operation(route)

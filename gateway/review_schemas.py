@@ -2,8 +2,9 @@
 fulfilment (shipping, receipt), gateway side; the services check everything again."""
 from marshmallow import Schema, fields, validate
 
-from gateway.schemas import ImageRef, Paging, page_of
-from plumbing.validation import StrictBoolean, StrictInteger
+from gateway.schemas import Paging, UploadRef, page_of
+from gateway.search_schemas import Flag
+from plumbing.validation import StrictBoolean, StrictInteger, Text
 
 REVIEW_FILTERS = ("all", "with_images", "good", "medium", "bad")
 FEEDBACK_KINDS = ("complaint", "suggestion")
@@ -12,14 +13,9 @@ MAX_IMAGES = 9
 
 
 def Images():  # noqa: N802 - reads as a field type
-    return fields.List(ImageRef(), validate=validate.Length(max=MAX_IMAGES), metadata={
-        "description": f"at most {MAX_IMAGES}: http(s) URLs or the /media/ paths that "
-                       "POST /api/v1/images answered"})
-
-
-def Flag(description):  # noqa: N802
-    return fields.Boolean(truthy={"true", "1"}, falsy={"false", "0"},
-                          metadata={"description": description})
+    return fields.List(UploadRef(), validate=validate.Length(max=MAX_IMAGES), metadata={
+        "description": f"at most {MAX_IMAGES}: the /media/ paths that POST /api/v1/images "
+                       "answered"})
 
 
 # --- reviews: input ------------------------------------------------------------------------
@@ -28,19 +24,19 @@ class ReviewInput(Schema):
     order_id = StrictInteger(required=True, validate=validate.Range(min=1),
                              metadata={"description": "a completed order of mine"})
     stars = StrictInteger(required=True, validate=validate.Range(min=1, max=5))
-    text = fields.String(validate=validate.Length(max=500))
+    text = Text(multiline=True, validate=validate.Length(max=500))
     image_urls = Images()
     anonymous = StrictBoolean(metadata={
         "description": "true: shown as 匿名用户 with a masked name and no avatar"})
 
 
 class FollowUpInput(Schema):
-    text = fields.String(required=True, validate=validate.Length(1, 500))
+    text = Text(multiline=True, required=True, validate=validate.Length(1, 500))
     image_urls = Images()
 
 
 class ReplyInput(Schema):
-    reply = fields.String(required=True, validate=validate.Length(1, 500))
+    reply = Text(multiline=True, required=True, validate=validate.Length(1, 500))
 
 
 class ReviewQuery(Paging):
@@ -136,16 +132,16 @@ class ReviewSummary(Schema):
 
 class FeedbackInput(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(FEEDBACK_KINDS))
-    content = fields.String(required=True, validate=validate.Length(5, 1000))
+    content = Text(multiline=True, required=True, validate=validate.Length(5, 1000))
     image_urls = Images()
     order_id = StrictInteger(allow_none=True, validate=validate.Range(min=1))
     product_id = StrictInteger(allow_none=True, validate=validate.Range(min=1))
-    contact = fields.String(allow_none=True, validate=validate.Length(1, 50),
+    contact = Text(allow_none=True, validate=validate.Length(1, 50),
                             metadata={"description": "a phone number or WeChat id to call back"})
 
 
 class FeedbackReplyInput(Schema):
-    reply = fields.String(required=True, validate=validate.Length(1, 1000))
+    reply = Text(multiline=True, required=True, validate=validate.Length(1, 1000))
     status = fields.String(validate=validate.OneOf(("processing", "resolved")), metadata={
         "description": "where the answer moves it (never back); default: at least processing"})
 
@@ -185,7 +181,7 @@ class AdminFeedbackQuery(Paging):
 # --- order fulfilment -----------------------------------------------------------------------------
 
 class ShipInput(Schema):
-    carrier = fields.String(required=True, validate=validate.Length(1, 32),
+    carrier = Text(required=True, validate=validate.Length(1, 32),
                             metadata={"description": "e.g. 顺丰速运"})
     tracking_no = fields.String(required=True, validate=validate.Regexp(
         r"^\s*[A-Za-z0-9-]{4,40}\s*$", error="Must be 4-40 letters, digits or dashes."))

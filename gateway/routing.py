@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from plumbing import ratelimit, tokens
 from plumbing.errors import BadRequest, Forbidden, Unauthorized
-from plumbing.validation import load
+from plumbing.validation import check_json_tree, load
 from plumbing.web import http
 
 ROUTES = []
@@ -86,7 +86,9 @@ def body_content_type(schema):
 
 def read_form(request):
     """A multipart/form-data body: its text fields and files (werkzeug FileStorage)."""
-    return {**request.form.to_dict(), **request.files.to_dict()}
+    fields = request.form.to_dict()
+    check_json_tree(fields)
+    return {**fields, **request.files.to_dict()}
 
 
 def authenticate(request, roles):
@@ -115,6 +117,9 @@ def read_json(request):
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("invalid_json", "The body is not valid JSON.")
+    except RecursionError:  # nested deeper than the parser goes
+        raise BadRequest("invalid_json", "The body is nested too deeply.")
     if not isinstance(data, dict):
         raise BadRequest("invalid_json", "The body must be a JSON object.")
+    check_json_tree(data)  # NUL in any string, absurd nesting: refused here, for every route
     return data

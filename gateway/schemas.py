@@ -9,14 +9,15 @@ from werkzeug.datastructures import FileStorage
 
 from gateway.routing import MULTIPART
 from plumbing.clock import isoformat
-from plumbing.validation import StrictInteger
+from plumbing.validation import QueryFlag, StrictBoolean, StrictInteger, Text
+from plumbing.validation import UtcDateTime as _UtcDateTime
 
 PHONE = validate.Regexp(r"^1[3-9][0-9]{9}$", error="Must be an 11-digit mainland mobile number.")
 URL = validate.URL(schemes={"http", "https"})
 Fen = fields.Integer  # money is whole fen (分)
 
 
-class UtcDateTime(fields.AwareDateTime):
+class UtcDateTime(_UtcDateTime):
     """ISO 8601 with an offset in, the same instant as a UTC ISO string out (for RPC)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -78,19 +79,21 @@ class StaffLoginResult(Schema):
 
 
 class ProfileChange(Schema):
-    nickname = fields.String(validate=validate.Length(1, 32))
-    avatar_url = fields.String(validate=[validate.Length(max=500), URL])
-    phone = fields.String(validate=PHONE)
+    nickname = Text(validate=validate.Length(1, 32))
+    avatar_url = fields.String(allow_none=True, validate=[validate.Length(max=500), URL],
+                               metadata={"description": "null removes it"})
+    phone = fields.String(allow_none=True, validate=PHONE,
+                          metadata={"description": "null removes it"})
 
 
 class AddressInput(Schema):
-    recipient = fields.String(required=True, validate=validate.Length(1, 32))
+    recipient = Text(required=True, validate=validate.Length(1, 32))
     phone = fields.String(required=True, validate=PHONE)
-    province = fields.String(required=True, validate=validate.Length(1, 32))
-    city = fields.String(required=True, validate=validate.Length(1, 32))
-    district = fields.String(required=True, validate=validate.Length(1, 32))
-    detail = fields.String(required=True, validate=validate.Length(1, 200))
-    is_default = fields.Boolean()
+    province = Text(required=True, validate=validate.Length(1, 32))
+    city = Text(required=True, validate=validate.Length(1, 32))
+    district = Text(required=True, validate=validate.Length(1, 32))
+    detail = Text(required=True, validate=validate.Length(1, 200))
+    is_default = StrictBoolean()
 
 
 class Address(AddressInput):
@@ -114,11 +117,18 @@ def image_ref(value):
 ImageRef = functools.partial(fields.String, validate=[validate.Length(max=500), image_ref],
                              metadata={"description": "an http(s) URL or an uploaded image's "
                                                       "/media/ path"})
-SpecValue = functools.partial(fields.String, validate=validate.Length(1, 20))
+def upload_ref(value):
+    if MEDIA_PATH.fullmatch(value) is None:
+        raise ValidationError("Must be the /media/ path of an uploaded image.")
+
+
+UploadRef = functools.partial(fields.String, validate=upload_ref, metadata={
+    "description": "the /media/ path that POST /api/v1/images answered"})
+SpecValue = functools.partial(Text, validate=validate.Length(1, 20))
 
 
 class CategoryInput(Schema):
-    name = fields.String(required=True, validate=validate.Length(1, 32))
+    name = Text(required=True, validate=validate.Length(1, 32))
     parent_id = StrictInteger(allow_none=True, validate=validate.Range(min=1))
     sort_order = StrictInteger(validate=validate.Range(min=0, max=100000))
     icon_url = ImageRef(allow_none=True)
@@ -126,7 +136,7 @@ class CategoryInput(Schema):
 
 class CategoryChange(CategoryInput):
     """Any of the fields; `parent_id: null` moves it to the top level."""
-    name = fields.String(validate=validate.Length(1, 32))
+    name = Text(validate=validate.Length(1, 32))
 
 
 class Category(Schema):
@@ -147,16 +157,16 @@ class Deleted(Schema):
 
 
 class SpecGroup(Schema):
-    name = fields.String(required=True, validate=validate.Length(1, 20))
+    name = Text(required=True, validate=validate.Length(1, 20))
     values = fields.List(SpecValue(), required=True, validate=validate.Length(1, 20))
 
 
 class SkuInput(Schema):
     """A new SKU: `spec_values` (one per spec group, in order) when the product has
     spec groups, else a free-text `spec`."""
-    spec = fields.String(validate=validate.Length(1, 64))
+    spec = Text(validate=validate.Length(1, 64))
     spec_values = fields.List(SpecValue(), validate=validate.Length(max=3))
-    code = fields.String(allow_none=True, validate=validate.Length(1, 64),
+    code = Text(allow_none=True, validate=validate.Length(1, 64),
                          metadata={"description": "the merchant's own SKU code"})
     image_url = ImageRef(allow_none=True)
     price = StrictInteger(required=True, validate=validate.Range(min=1, max=100_000_000))
@@ -173,8 +183,8 @@ class SkuChange(SkuInput):
 
 
 class ProductInput(Schema):
-    title = fields.String(required=True, validate=validate.Length(1, 100))
-    subtitle = fields.String(validate=validate.Length(max=200))
+    title = Text(required=True, validate=validate.Length(1, 100))
+    subtitle = Text(validate=validate.Length(max=200))
     description = fields.String(validate=validate.Length(max=20000),
                                 metadata={"description": "rich text (HTML), stored as given"})
     category_id = StrictInteger(allow_none=True, validate=validate.Range(min=1))
@@ -186,7 +196,7 @@ class ProductInput(Schema):
 
 
 class ProductChange(ProductInput):
-    title = fields.String(validate=validate.Length(1, 100))
+    title = Text(validate=validate.Length(1, 100))
     skus = fields.List(fields.Nested(SkuChange), validate=validate.Length(1, 50))
 
 
@@ -232,9 +242,17 @@ class Product(Schema):
     published_at = fields.String(allow_none=True)
 
 
+class JoinableTeam(Schema):
+    """A team on the product page: how full it is, not who is in it."""
+    id = fields.Integer(required=True)
+    member_count = fields.Integer()
+    seats_left = fields.Integer()
+    expires_at = fields.String(allow_none=True)
+
+
 class ProductDetail(Product):
     campaign = fields.Dict(allow_none=True)
-    joinable_teams = fields.List(fields.Dict())
+    joinable_teams = fields.List(fields.Nested(JoinableTeam))
     reviews = fields.Nested(lambda: _review_summary(), metadata={
         "description": "average stars, count, share with pictures, 好评率 and the newest reviews"})
 
@@ -294,7 +312,7 @@ class Paging(Schema):
 class AdminProductQuery(Paging):
     status = fields.String(validate=validate.OneOf(("draft", "published", "unpublished")))
     category_id = fields.Integer(validate=validate.Range(min=1))
-    low_stock = fields.Boolean(metadata={"description": "true: a SKU at or below the threshold"})
+    low_stock = QueryFlag(metadata={"description": "true: a SKU at or below the threshold"})
     q = fields.String(validate=validate.Length(max=50), metadata={"description": "title contains"})
 
 
@@ -381,7 +399,7 @@ class JoinTeam(Schema):
 
 
 class TeamMember(Schema):
-    user_id = fields.Integer(required=True)
+    """A member as anyone may see them: no user id (the team page is public)."""
     is_leader = fields.Boolean()
     joined_at = fields.String(allow_none=True)
 
@@ -400,7 +418,12 @@ class Team(Schema):
     members = fields.List(fields.Nested(TeamMember))
 
 
+class AdminTeamMember(TeamMember):
+    user_id = fields.Integer(required=True)
+
+
 class AdminTeam(Team):
+    members = fields.List(fields.Nested(AdminTeamMember))
     order_ids = fields.List(fields.Integer())
     leader_id = fields.Integer()
 
@@ -471,7 +494,7 @@ AdminOrderPage = page_of(AdminOrder, "AdminOrderPage")
 class MerchantInput(Schema):
     username = fields.String(required=True, validate=validate.Length(3, 64))
     password = fields.String(required=True, validate=validate.Length(8, 128))
-    shop_name = fields.String(required=True, validate=validate.Length(1, 32))
+    shop_name = Text(required=True, validate=validate.Length(1, 32))
 
 
 class Merchant(Schema):
@@ -521,6 +544,8 @@ class ShareView(Schema):
     product = fields.Nested(ShareProduct)
     campaign = fields.Dict(allow_none=True)
     share_path = fields.String()
+    share_url = fields.String(metadata={"description": "the link to share (and the QR code's): "
+                                                      "PINTUAN_PUBLIC_BASE_URL + share_path"})
 
 
 class Notification(Schema):

@@ -3,14 +3,14 @@ checks everything again)."""
 from marshmallow import Schema, fields, validate
 
 from gateway.schemas import Fen, Paging, page_of
+from plumbing.validation import QueryFlag
 
 SORTS = ("relevance", "sales", "price_asc", "price_desc", "newest", "discount")
 SECTIONS = ("recommended", "hot", "specials", "group_buy", "new_arrivals")
 
 
 def Flag(description):  # noqa: N802 - reads as a field type
-    return fields.Boolean(truthy={"true", "1"}, falsy={"false", "0"},
-                          metadata={"description": description})
+    return QueryFlag(metadata={"description": description})
 
 
 class ProductSearchQuery(Paging):

@@ -122,13 +122,13 @@ class GatewayService(SearchRoutes, OrderRoutes, ReviewRoutes, ServiceBase):
     # --- images ---------------------------------------------------------------
     @route("POST", "/api/v1/images", "Upload a picture (for a review or feedback)", SHOP,
            role="customer", body=s.ImageUpload(), response=s.Image(), status=201,
-           max_body=_upload_limit)
+           max_body=_upload_limit, limit="upload")
     def upload_shopper_image(self, request, user, body):
         return self.catalog.upload_image(user["user_id"], _base64(body["file"]))
 
     @route("POST", "/admin/v1/images", "Upload a product, SKU or category picture", ADMIN,
            role=("merchant", "ops"), body=s.ImageUpload(), response=s.Image(), status=201,
-           max_body=_upload_limit)
+           max_body=_upload_limit, limit="upload")
     def upload_merchant_image(self, request, user, body):
         return self.catalog.upload_image(user["user_id"], _base64(body["file"]))
 
@@ -172,11 +172,13 @@ class GatewayService(SearchRoutes, OrderRoutes, ReviewRoutes, ServiceBase):
     @route("GET", "/api/v1/teams/share/<token>", "The shared team page (join, full or ended)",
            GROUP, response=s.ShareView())
     def shared_team(self, request, token):
-        return self.teams.team_by_share_token(token)
+        share = self.teams.team_by_share_token(token)
+        return {**share, "share_url": settings.public_base_url() + share["share_path"]}
 
     @http("GET", "/api/v1/teams/share/<token>/qr.png")
     def shared_team_qr(self, request, token):
-        png = self.teams.team_share_qr(token, request.host_url.rstrip("/"))
+        # the configured address, never the request's Host: anyone can send any Host
+        png = self.teams.team_share_qr(token, settings.public_base_url())
         return Response(base64.b64decode(png), mimetype="image/png")
 
     # --- notifications --------------------------------------------------------

@@ -24,9 +24,10 @@ from nameko.messaging import QueueConsumer
 from nameko.rpc import Rpc
 from nameko.standalone.events import get_event_exchange
 from nameko.timer import Timer
+from sqlalchemy import exc as sa_exc
 
 from plumbing import db, settings
-from plumbing.errors import AppError
+from plumbing.errors import AppError, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +49,47 @@ def _commit_then(worker_ctx, result, exc_info):
     return result, exc_info
 
 
+# What SQLAlchemy raises when the database cannot be reached or the connection drops
+# (PostgreSQL restarting, a network cut, a full pool): the caller may retry.
+DATABASE_UNREACHABLE = (sa_exc.OperationalError, sa_exc.InterfaceError,
+                        sa_exc.DisconnectionError, sa_exc.TimeoutError)
+# SQLite reports its own schema faults as OperationalError too: those are bugs.
+_SQLITE_BUGS = ("no such table", "no such column", "syntax error")
+
+
+def database_unreachable(exc):
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, DATABASE_UNREACHABLE) and \
+        not any(text in str(exc) for text in _SQLITE_BUGS)
+
+
+def as_app_error(exc):
+    """The error a caller should get for `exc`: a lost database connection is the
+    typed 503 `database_unavailable` (it crosses RPC as such), anything else as it is."""
+    if database_unreachable(exc):
+        log.warning("database unreachable: %s", str(exc).splitlines()[0])
+        return Unavailable("database_unavailable",
+                           "The service's database is not reachable at the moment; retry.")
+    return exc
+
+
+def answer_of(worker_ctx, result, exc_info):
+    """What an RPC or HTTP entrypoint replies: committed first, errors typed."""
+    result, exc_info = _commit_then(worker_ctx, result, exc_info)
+    if exc_info is not None:
+        error = as_app_error(exc_info[1])
+        if error is not exc_info[1]:
+            exc_info = (type(error), error, exc_info[2])
+    return result, exc_info
+
+
 class TransactionalRpc(Rpc):
     def __init__(self, expected_exceptions=AppError, **kwargs):
         super().__init__(expected_exceptions=expected_exceptions, **kwargs)
 
     def handle_result(self, message, worker_ctx, result, exc_info):
-        result, exc_info = _commit_then(worker_ctx, result, exc_info)
+        result, exc_info = answer_of(worker_ctx, result, exc_info)
         try:
             return super().handle_result(message, worker_ctx, result, exc_info)
         except BROKER_ERRORS as exc:

@@ -1,7 +1,7 @@
 """Rate limits at the gateway, per user and per client IP, kept in Redis so every
 gateway replica counts the same calls.
 
-A limit is "N calls per window seconds" for one kind of call (login, join, pay);
+A limit is "N calls per window seconds" for one kind of call (login, join, pay, upload);
 the window is fixed and aligned to the clock, so one INCR + EXPIRE per check.
 Going over raises TooManyRequests with the seconds until the window turns
 (the answer's Retry-After).
@@ -25,6 +25,8 @@ DEFAULT_LIMITS = {
     "login": (None, "20/60"),
     "join": ("10/60", "60/60"),
     "pay": ("10/60", "60/60"),
+    # every upload is decoded: a review's nine pictures pass, a flood does not
+    "upload": ("30/60", "300/60"),
 }
 
 

@@ -53,6 +53,12 @@ def max_image_bytes():
     return int(env("PINTUAN_MAX_IMAGE_BYTES", str(5 * 1024 * 1024)))
 
 
+def public_base_url():
+    """Where shoppers reach the gateway (`PINTUAN_PUBLIC_BASE_URL`, e.g. https://shop.example):
+    share links and QR codes are built from it, never from a request's Host header."""
+    return env("PINTUAN_PUBLIC_BASE_URL", f"http://127.0.0.1:{PORTS['gateway']}").rstrip("/")
+
+
 def database_url(service):
     """`<SERVICE>_DATABASE_URL`, else a SQLite file under var/."""
     url = env(f"{service.upper()}_DATABASE_URL")

@@ -46,3 +46,13 @@ def wait_until(check, timeout=10, interval=0.05):
             return True
         time.sleep(interval)
     return False
+
+
+def user_id_keys(value):
+    """The keys anywhere in an answer that name a user (`user_id`, `leader_id`, ...)."""
+    if isinstance(value, dict):
+        own = {key for key in value if key.endswith("user_id") or key == "leader_id"}
+        return own.union(*(user_id_keys(item) for item in value.values()))
+    if isinstance(value, list):
+        return set().union(*(user_id_keys(item) for item in value))
+    return set()

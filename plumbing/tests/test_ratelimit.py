@@ -80,3 +80,13 @@ def test_the_client_address_trusts_only_configured_proxies(monkeypatch):
     assert client_ip(_request("10.0.0.2", "6.6.6.6, 1.2.3.4")) == "1.2.3.4"
     assert client_ip(_request("10.0.0.2")) == "10.0.0.2"
 
+
+
+def test_uploads_have_a_limit_of_their_own(limiter, monkeypatch):
+    monkeypatch.delenv("PINTUAN_RATE_LIMIT_UPLOAD", raising=False)
+    assert limits("upload") == (Limit(30, 60), Limit(300, 60))  # nine pictures pass, a flood not
+    monkeypatch.setenv("PINTUAN_RATE_LIMIT_UPLOAD", "2/60,-")
+    limiter.check("upload", user_id=9, ip="10.0.0.3")
+    limiter.check("upload", user_id=9, ip="10.0.0.3")
+    with pytest.raises(TooManyRequests):
+        limiter.check("upload", user_id=9, ip="10.0.0.3")

@@ -64,11 +64,6 @@ def is_valid_username(value):
     return isinstance(value, str) and USERNAME_PATTERN.fullmatch(value) is not None
 
 
-def is_printable_text(value):
-    """No control characters (they break lists and shipping labels)."""
-    return isinstance(value, str) and value.isprintable()
-
-
 # --- new users --------------------------------------------------------------
 
 

@@ -6,20 +6,15 @@ input passes through `load`, which turns marshmallow's complaints into a
 """
 from marshmallow import Schema, ValidationError, fields, validate
 
-from plumbing.validation import StrictBoolean, invalid, load  # noqa: F401  (load: the services' one loader)
+from plumbing.validation import (  # noqa: F401  (load: the services' one loader)
+    StrictBoolean,
+    Text,
+    invalid,
+    load,
+)
 from services.accounts import domain
 
 MAX_ID = 2**31 - 1  # ids are PostgreSQL integers; larger ones could never exist
-
-
-class Text(fields.String):
-    """A string with surrounding whitespace trimmed and no control characters."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
-        if not domain.is_printable_text(text):
-            raise ValidationError("Must not contain control characters or line breaks.")
-        return text
 
 
 def _predicate(check, message):

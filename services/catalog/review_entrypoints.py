@@ -37,6 +37,7 @@ class ReviewEntrypoints:
             "user_id": user_id, "order_id": order_id, "stars": stars, "text": text,
             "image_urls": list(image_urls or []), "anonymous": anonymous,
             **({} if author is None else {"author": author})})
+        self._check_uploads(args["image_urls"])
         session = self.db.session
         item = store.reviewable(session, args["order_id"], lock=True)
         if item is None:  # orders may have completed it a moment ago: ask orders
@@ -72,6 +73,7 @@ class ReviewEntrypoints:
         args = schemas.load(schemas.FollowUpArgs, {"user_id": user_id, "review_id": review_id,
                                                    "text": text,
                                                    "image_urls": list(image_urls or [])})
+        self._check_uploads(args["image_urls"])
         row = store.review(self.db.session, args["review_id"], lock=True)
         reviews.check_follow_up(row.user_id, args["user_id"], row.followed_up_at is not None)
         row.follow_up_text, row.follow_up_image_urls = args["text"], args["image_urls"]
@@ -166,6 +168,7 @@ class ReviewEntrypoints:
         # Asked before this worker touches its database: orders may call catalog meanwhile.
         order = None if data["order_id"] is None else \
             self.orders.get_order(args["user_id"], data["order_id"])  # another's: NotFound
+        self._check_uploads(data["image_urls"])
         session = self.db.session
         merchant_id = order["merchant_id"] if order else None
         if data["product_id"] is not None:
@@ -222,3 +225,7 @@ class ReviewEntrypoints:
             args["reply"], args["staff_id"], now, now)
         self.db.emit(FEEDBACK_ANSWERED, views.feedback_answered(row))
         return views.admin_feedback(row)
+
+    def _check_uploads(self, image_urls):
+        """Every picture must be one uploaded here (CatalogService._check_images)."""
+        self._check_images({f"image_urls.{index}": url for index, url in enumerate(image_urls)})

@@ -6,24 +6,30 @@ need the stored state (who may review, once) are reviews.py's.
 """
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from plumbing import validation
 from plumbing.validation import (
     StrictBoolean,
     StrictInteger,
+    UtcDateTime,
     load,  # noqa: F401  (the services' one loader)
 )
 from services.catalog import reviews
-from services.catalog.schemas import Id, ImageRef, Trimmed, UtcDateTime
+from services.catalog.schemas import Id, Trimmed, UploadRef
 
 
 def Images(**kwargs):  # noqa: N802 - reads as a field type
-    """Up to nine pictures, each an http(s) URL or an uploaded image's /media/ path."""
-    return fields.List(ImageRef(), load_default=list,
+    """Up to nine pictures, each uploaded here (its /media/ path; that it exists is
+    checked against the images table)."""
+    return fields.List(UploadRef(), load_default=list,
                        validate=validate.Length(max=reviews.MAX_IMAGES,
                                                 error="At most {max} images."), **kwargs)
 
 
 def Text(minimum=0, maximum=reviews.MAX_TEXT, **kwargs):  # noqa: N802
-    return Trimmed(validate=validate.Length(min=minimum, max=maximum), **kwargs)
+    """What a shopper or merchant writes: line breaks allowed, control and bidi-override
+    characters not."""
+    return validation.Text(multiline=True, validate=validate.Length(min=minimum, max=maximum),
+                           **kwargs)
 
 
 class PageArgs(Schema):

@@ -5,13 +5,13 @@ Schemas check shape, types and single-field ranges; rules that involve several
 fields or the stored state (spec uniqueness, market price vs price, SKU count)
 live in domain.py.
 """
-from datetime import timezone
-
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from plumbing.validation import (
     StrictBoolean,
     StrictInteger,
+    Text,
+    UtcDateTime,
     load,  # noqa: F401  (the services' one loader)
 )
 from services.catalog import domain, images
@@ -22,18 +22,9 @@ MAX_QUANTITY = 9_999
 MAX_ID = 2**31 - 1
 
 
-class UtcDateTime(fields.AwareDateTime):
-    """A time with its zone, turned to UTC: the one zone stored (SQLite keeps no zone)."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).astimezone(timezone.utc)
-
-
-class Trimmed(fields.String):
-    """A string without surrounding spaces, so "  " does not pass as a title."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).strip()
+class Trimmed(Text):
+    """One line without surrounding spaces (so "  " does not pass as a title), and without
+    control or bidi-override characters (the rule of all text a person writes)."""
 
 
 def Id(**kwargs):  # noqa: N802 - reads as a field type
@@ -64,6 +55,17 @@ def image_ref(value):
 
 def ImageRef(**kwargs):  # noqa: N802
     return Trimmed(validate=[validate.Length(max=500), image_ref], **kwargs)
+
+
+def upload_ref(value):
+    """A picture a shopper attaches is one uploaded here: its /media/<name> path."""
+    name = value.removeprefix(images.URL_PREFIX)
+    if name == value or not images.is_media_name(name):
+        raise ValidationError("Must be the /media/ path of an uploaded image.")
+
+
+def UploadRef(**kwargs):  # noqa: N802
+    return Trimmed(validate=upload_ref, **kwargs)
 
 
 def WebUrl(**kwargs):  # noqa: N802

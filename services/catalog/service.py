@@ -19,6 +19,7 @@ from plumbing.entrypoints import event_handler, rpc
 from plumbing.errors import Forbidden, NotFound
 from plumbing.probes import ServiceBase
 from plumbing.rpc import RemoteService
+from plumbing.threads import off_hub
 from plumbing.validation import invalid
 from services.catalog import demo, domain, images, schemas, search_index, store, views
 from services.catalog.models import Category, Product, ProductCampaign, Sku
@@ -201,7 +202,7 @@ class CatalogService(SearchEntrypoints, ReviewEntrypoints, ServiceBase):
         picture twice is one image. A refused upload leaves no file and no row."""
         args = schemas.load(schemas.UploadArgs, {"user_id": user_id, "data_b64": data_b64})
         data = images.decode_upload(args["data_b64"], settings.max_image_bytes())
-        found = images.inspect(data)
+        found = off_hub(images.inspect, data)  # decoding takes a while: not on the hub
         name = images.media_name(data, found.extension)
         # The file first: a row must never point at a missing file; a file left by a
         # transaction that then failed is harmless, and reused by the next upload of it.

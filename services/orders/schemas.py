@@ -6,6 +6,7 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 
 from plumbing.validation import (
     StrictInteger,
+    Text,
     load,  # noqa: F401  (the services' one loader)
 )
 from services.orders import domain
@@ -50,7 +51,7 @@ class ShipArgs(Schema):
     merchant_id = Id(required=True)
     order_id = Id(required=True)
     # 顺丰速运, 中通快递 ...: the carrier's name as the merchant writes it
-    carrier = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    carrier = Text(required=True, validate=validate.Length(min=1, max=32))
     # Carriers' waybill numbers are letters, digits and at most a dash
     tracking_no = fields.String(required=True, validate=validate.Regexp(
         r"^[A-Za-z0-9-]{4,40}$", error="Must be 4-40 letters, digits or dashes."))

@@ -4,12 +4,11 @@ Every RPC argument goes through `load` first: a service never trusts its caller.
 Schemas check shape, types and single-field ranges; rules between fields or against
 stored state (time window, group price below the SKU price) live in domain.py.
 """
-from datetime import timezone
-
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from plumbing.validation import (
     StrictInteger,
+    UtcDateTime,
     load,  # noqa: F401  (the services' one loader)
 )
 from services.teams import domain
@@ -19,13 +18,6 @@ MAX_FEN = 1_000_000_000
 MAX_QUANTITY = 9_999
 MAX_TEAM_SIZE = 100
 MAX_VALIDITY_SECONDS = 30 * 24 * 3600  # a team waits at most a month to fill up
-
-
-class UtcDateTime(fields.AwareDateTime):
-    """An ISO 8601 time with its offset (a naive time is ambiguous), kept in UTC."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).astimezone(timezone.utc)
 
 
 def Id(**kwargs):  # noqa: N802 - reads as a field type

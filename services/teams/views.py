@@ -1,7 +1,8 @@
 """What the teams service answers and announces: rows turned into plain JSON-able dicts.
 
-A team shows its members as user id, leader flag and join time only: never a phone
-number or an address (teams does not even hold them).
+A team shows its members as leader flag and join time only: never a phone number or an
+address (teams does not even hold them). The public team page and the shared link show
+no user id either (a user id is a handle on someone); the merchant's list does.
 """
 from plumbing.clock import aware, isoformat
 from services.teams import domain
@@ -82,11 +83,11 @@ def released(order_id, row):
             "seat_state": row.state if row is not None else None}
 
 
-def _members(seats):
+def _members(seats, with_user_ids):
     paid = [s for s in seats if s.state == domain.PAID]
     paid.sort(key=lambda s: (not s.is_leader, aware(s.paid_at), s.id))
-    return [{"user_id": s.user_id, "is_leader": s.is_leader, "joined_at": isoformat(s.paid_at)}
-            for s in paid]
+    return [{**({"user_id": s.user_id} if with_user_ids else {}), "is_leader": s.is_leader,
+             "joined_at": isoformat(s.paid_at)} for s in paid]
 
 
 def order_ids(team, seats):
@@ -99,23 +100,27 @@ def _seats_left(team, now):
 
 
 def team(row, now, seats=None):
+    """The team page, which anyone may read: no user ids (the order ids are for the
+    services; the gateway does not show them)."""
     seats = row.seats if seats is None else seats
     return {"id": row.id, "status": row.status, "campaign_id": row.campaign_id,
-            "product_id": row.product_id, "leader_id": row.leader_id,
-            "team_size": row.team_size, "member_count": row.paid_count,
-            "seats_left": _seats_left(row, now), "opened_at": isoformat(row.opened_at),
-            "expires_at": isoformat(row.deadline), "share_token": row.share_token,
-            "members": _members(seats), "order_ids": order_ids(row, seats)}
+            "product_id": row.product_id, "team_size": row.team_size,
+            "member_count": row.paid_count, "seats_left": _seats_left(row, now),
+            "opened_at": isoformat(row.opened_at), "expires_at": isoformat(row.deadline),
+            "share_token": row.share_token, "members": _members(seats, with_user_ids=False),
+            "order_ids": order_ids(row, seats)}
 
 
 def admin_team(row, now):
-    """A line of the merchant's 团单列表."""
-    return {**team(row, now), "created_at": isoformat(row.created_at),
-            "closed_at": isoformat(row.closed_at)}
+    """A line of the merchant's 团单列表: who is in it, too."""
+    seats = row.seats
+    return {**team(row, now, seats), "leader_id": row.leader_id,
+            "members": _members(seats, with_user_ids=True),
+            "created_at": isoformat(row.created_at), "closed_at": isoformat(row.closed_at)}
 
 
 def joinable_team(row, now):
-    return {"id": row.id, "leader_id": row.leader_id, "member_count": row.paid_count,
+    return {"id": row.id, "member_count": row.paid_count,
             "seats_left": _seats_left(row, now), "expires_at": isoformat(row.deadline)}
 
 

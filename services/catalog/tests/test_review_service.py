@@ -1,17 +1,31 @@
 """Reviews and feedback in the real catalog container, on the real RabbitMQ and
 PostgreSQL: completed orders arrive as orders' `order_completed` envelopes."""
+import base64
+from io import BytesIO
 
 import pytest
 import sqlalchemy as sa
+from PIL import Image
 
 from plumbing.entrypoints import rpc as rpc_entrypoint
 from plumbing.errors import BadRequest, Conflict, Forbidden, NotFound
 from plumbing.testing import event_envelope, outbox_events, publish_envelope, wait_until
+from services.catalog import images as media
 
 MERCHANT, OTHER_MERCHANT = 1, 2
 BUYER, FRIEND, STRANGER = 11, 12, 13
 AUTHOR = {"nickname": "小明", "avatar_url": "https://img.example/xiaoming.jpg"}
-PICTURE = "/media/" + "3f2a9c0b" * 8 + ".jpg"  # as an upload answers
+
+
+def _png(colour):
+    buffer = BytesIO()
+    Image.new("RGB", (40, 30), colour).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+PICTURE_BYTES = _png("orange")
+PICTURE = media.media_url(media.media_name(PICTURE_BYTES, "png"))  # uploaded by `catalog`
+NEVER_UPLOADED = media.media_url(media.media_name(_png("purple"), "png"))
 
 
 # Orders as the orders service keeps them (a test may add some): {order_id: (buyer, view)}
@@ -36,10 +50,14 @@ class FakeOrders:
 
 
 @pytest.fixture
-def catalog(start_service, container_factory, service_config):
+def catalog(start_service, container_factory, service_config, rpc, tmp_path, monkeypatch):
     known_orders()
     container_factory(FakeOrders, service_config("orders")).start()
-    return start_service("catalog")
+    monkeypatch.setenv("PINTUAN_MEDIA_DIR", str(tmp_path / "media"))
+    container = start_service("catalog")
+    uploaded = rpc.catalog.upload_image(BUYER, base64.b64encode(PICTURE_BYTES).decode())
+    assert uploaded["url"] == PICTURE
+    return container
 
 
 @pytest.fixture
@@ -158,7 +176,11 @@ BAD_REVIEWS = [
     ({"stars": 0}, "stars"), ({"stars": 6}, "stars"), ({"stars": "5"}, "stars"),
     ({"text": "很" * 501}, "text"), ({"image_urls": [PICTURE] * 10}, "image_urls"),
     ({"image_urls": ["ftp://x.example/a.jpg"]}, "image_urls.0"),
-    ({"anonymous": "yes"}, "anonymous"), ({"order_id": "1"}, "order_id"),
+    ({"image_urls": ["https://img.example/a.jpg"]}, "image_urls.0"),  # not an upload
+    ({"image_urls": [PICTURE, NEVER_UPLOADED]}, "image_urls.1"),
+    ({"text": "好评\u202e反转"}, "text"), ({"text": "好评\x07"}, "text"),
+    ({"anonymous": "yes"}, "anonymous"), ({"anonymous": 1}, "anonymous"),
+    ({"order_id": "1"}, "order_id"),
 ]
 
 
@@ -197,6 +219,9 @@ def test_the_author_follows_up_once(catalog, rpc, amqp_uri, db):
     assert raised.value.code == "not_review_author"
     with pytest.raises(BadRequest):
         rpc.catalog.follow_up_review(BUYER, written["id"], "   ")
+    with pytest.raises(BadRequest) as raised:
+        rpc.catalog.follow_up_review(BUYER, written["id"], "追评", image_urls=[NEVER_UPLOADED])
+    assert list(raised.value.details) == ["image_urls.0"]
 
     followed = rpc.catalog.follow_up_review(BUYER, written["id"], "吃了一周，很甜",
                                             image_urls=[PICTURE])
@@ -373,7 +398,9 @@ def test_a_shopper_sends_feedback_and_sees_only_their_own(catalog, rpc, amqp_uri
 
 def test_bad_feedback_gets_a_400_or_404_and_writes_nothing(catalog, rpc):
     for data in (feedback(content="太慢"), feedback(kind="praise"),
-                 feedback(image_urls=[PICTURE] * 10), {"content": "没有类型的反馈内容"}):
+                 feedback(image_urls=[PICTURE] * 10), {"content": "没有类型的反馈内容"},
+                 feedback(image_urls=[NEVER_UPLOADED]), feedback(content="发货太慢了\u2067"),
+                 feedback(contact="138\x00")):
         with pytest.raises(BadRequest):
             rpc.catalog.submit_feedback(BUYER, data)
     with pytest.raises(NotFound) as raised:

@@ -368,8 +368,7 @@ def test_the_leaders_payment_opens_the_team_and_starts_its_deadline(campaign, rp
     assert abs((opened - paid_at).total_seconds()) < 1
     expires = datetime.fromisoformat(team["expires_at"])
     assert (expires - opened).total_seconds() == 60
-    assert team["members"] == [{"user_id": LEADER, "is_leader": True,
-                                "joined_at": team["opened_at"]}]
+    assert team["members"] == [{"is_leader": True, "joined_at": team["opened_at"]}]
     [event] = emitted(db, "team_opened")
     assert event["team_id"] == team["id"] and event["deadline"] == team["expires_at"]
     assert event["share_token"] == team["share_token"] and event["leader_id"] == LEADER
@@ -387,8 +386,11 @@ def test_a_three_person_team_succeeds_once(campaign, rpc, orders, amqp_uri, db):
     assert wait_until(lambda: status_of(rpc, team["id"]) == "succeeded")
     done = rpc.teams.get_team(team["id"])
     assert done["member_count"] == 3 and done["seats_left"] == 0
-    assert [m["user_id"] for m in done["members"]] == [LEADER, 201, 202]
-    assert set(done["members"][0]) == {"user_id", "is_leader", "joined_at"}
+    assert [m["is_leader"] for m in done["members"]] == [True, False, False]
+    assert set(done["members"][0]) == {"is_leader", "joined_at"}  # the page is public
+    [listed] = rpc.teams.admin_list_teams(MERCHANT, status="succeeded")["items"]
+    assert [m["user_id"] for m in listed["members"]] == [LEADER, 201, 202]
+    assert listed["leader_id"] == LEADER
     eventlet.sleep(0.5)
     [succeeded] = about(db, "team_succeeded", team["id"])
     assert succeeded["order_ids"] == done["order_ids"] == [
@@ -663,8 +665,7 @@ def test_product_page_and_admin_team_list(campaign, rpc, orders):
     page = rpc.teams.product_group_buy(PRODUCT)
     assert page["campaign"]["id"] == campaign["id"] and page["campaign"]["status"] == "active"
     assert page["campaign"]["skus"] == [{"sku_id": SKU, "group_price": 1990}]
-    assert page["joinable_teams"] == [{"id": open_team["id"], "leader_id": LEADER,
-                                       "member_count": 1, "seats_left": 1,
+    assert page["joinable_teams"] == [{"id": open_team["id"], "member_count": 1, "seats_left": 1,
                                        "expires_at": open_team["expires_at"]}]
     assert rpc.teams.product_group_buy(12345) == {"campaign": None, "joinable_teams": []}
 
@@ -698,7 +699,8 @@ def test_the_share_link_shows_the_teams_state(teams, rpc, orders, amqp_uri):
     assert share["campaign"]["skus"] == [{"sku_id": SKU, "group_price": 1990, "spec": "5斤",
                                           "price": 2990}]
     assert share["team"] == rpc.teams.get_team(joinable["id"])
-    assert set(share["team"]["members"][0]) == {"user_id", "is_leader", "joined_at"}
+    assert set(share["team"]["members"][0]) == {"is_leader", "joined_at"}
+    assert "leader_id" not in share["team"]
 
     orders.join_paid(joinable["id"], 201)
     assert wait_until(lambda: status_of(rpc, joinable["id"]) == "succeeded")
