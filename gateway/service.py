@@ -14,7 +14,7 @@ from gateway.order_routes import OrderRoutes
 from gateway.review_routes import ReviewRoutes
 from gateway.routing import route
 from gateway.search_routes import SearchRoutes
-from plumbing import settings
+from plumbing import ratelimit, settings
 from plumbing.errors import BadRequest, NotFound
 from plumbing.probes import ServiceBase
 from plumbing.rpc import RemoteService
@@ -66,10 +66,13 @@ class GatewayService(SearchRoutes, OrderRoutes, ReviewRoutes, ServiceBase):
     def wechat_login(self, request, body):
         return self.accounts.wechat_login(body["code"], body.get("invite_code"))
 
-    @route("POST", "/admin/v1/auth/login", "Merchant or ops login", AUTH,
-           body=s.StaffLogin(), response=s.StaffLoginResult(), limit="login", errors=(401, 403))
+    @route("POST", "/admin/v1/auth/login",
+           "Merchant or ops login; failed logins lock the username, the address or both out "
+           "for a while (429 login_locked)", AUTH, body=s.StaffLogin(),
+           response=s.StaffLoginResult(), limit="staff_login", errors=(401, 403))
     def staff_login(self, request, body):
-        return self.accounts.merchant_login(body["username"], body["password"])
+        return self.accounts.merchant_login(body["username"], body["password"],
+                                            address=ratelimit.client_ip(request))
 
     @route("GET", "/api/v1/me", "My profile", SHOP, role="any", response=s.User())
     def my_profile(self, request, user):

@@ -74,6 +74,12 @@ class TooManyRequests(AppError):
     status = 429
     default_code = "rate_limited"
 
+    def __init__(self, code=None, message="", details=None):
+        details = dict(details or {})
+        if "retry_after" in details:  # Nameko sends numbers in an error's args as text
+            details["retry_after"] = int(details["retry_after"])
+        super().__init__(code, message, details)
+
     def headers(self):
         return {"Retry-After": str(self.details.get("retry_after", 1))}
 

@@ -50,3 +50,15 @@ class Address(Base):
     is_default: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+
+
+class LoginFailures(Base):
+    """Failed staff logins of one scope (domain.LOCKOUT_SCOPES): a (username, address)
+    pair, a username or an address, and the lockout they caused."""
+    __tablename__ = "login_failures"
+
+    scope: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    subject: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    count: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    window_started_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
