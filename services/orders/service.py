@@ -176,7 +176,9 @@ class OrdersService(ServiceBase):
     @rpc
     def start_payment(self, user_id, order_id):
         """-> {payment_id, prepay_id} for the order's amount (the same on a retry)."""
-        order = self._own(user_id, order_id)
+        # Locked while payments makes the payment: a cancellation waits, and its
+        # order_cancelled then finds the payment to close (payments never calls back).
+        order = self._own(user_id, order_id, lock=True)
         domain.check_payable(order.status, clock.aware(order.pay_deadline), clock.now())
         payment = self.payments.create_payment(order_id=order.id, user_id=order.user_id,
                                                amount=order.amount, description=order.title)

@@ -10,7 +10,7 @@ import logging
 
 from plumbing import clock, settings
 from plumbing.db import Database
-from plumbing.entrypoints import rpc, timer
+from plumbing.entrypoints import event_handler, rpc, timer
 from plumbing.errors import Conflict, Forbidden, Unavailable
 from plumbing.probes import ServiceBase
 from services.payments import config, domain, schemas, signing, store, views
@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 PAYMENT_SUCCEEDED = "payment_succeeded"
 REFUND_SUCCEEDED = "refund_succeeded"
 REFUSED_BY_PROVIDER = ("CLOSED", "ABNORMAL")  # refund answers that mean it will not happen
+NO_SUCH_TRADE = "ORDER_NOT_EXIST"  # WeChat's answer to closing a trade it does not know
 
 
 class PaymentsService(ServiceBase):
@@ -51,14 +52,23 @@ class PaymentsService(ServiceBase):
         """Stops an unpaid payment from being paid (the order was cancelled). Closing twice,
         or an order without a payment, is a no-op; a paid one is Conflict `already_paid`."""
         args = schemas.load(schemas.OrderArgs, {"order_id": order_id})
-        payment = store.payment_for_order(self.db.session, args["order_id"], lock=True)
-        if payment is None:
-            return {"order_id": args["order_id"], "status": None}
-        status = domain.next_payment_status(payment.status, domain.CLOSE)
-        if status != payment.status:
-            self._close_at_provider(payment)
-            payment.status, payment.closed_at = status, clock.now()
-        return {"order_id": payment.order_id, "status": payment.status}
+        payment = self._close(args["order_id"])
+        return {"order_id": args["order_id"], "status": payment.status if payment else None}
+
+    @event_handler("orders", "order_cancelled")
+    def on_order_cancelled(self, event):
+        """A cancelled order (by the shopper, its payment window, its team failing or
+        being cancelled) has its payment closed at the provider, so no money arrives for
+        it. If the shopper paid at that very moment, the provider refuses the close: the
+        payment's notification is on its way, and orders returns a late payment."""
+        order_id = event.data["order_id"]
+        try:
+            self._close(order_id)
+        except Conflict as refused:
+            if refused.code != "already_paid":
+                raise  # retried, then dead-lettered for a person
+            log.info("order %s was cancelled but its payment was already made; it is "
+                     "returned once its notice arrives", order_id)
 
     @rpc
     def sandbox_pay(self, prepay_id, result):
@@ -177,6 +187,17 @@ class PaymentsService(ServiceBase):
             raise Conflict("payment_provider_refused",
                            f"WeChat Pay refused the payment ({exc.code}).") from None
 
+    def _close(self, order_id):
+        """Closes the order's payment if it has one -> the payment (None without)."""
+        payment = store.payment_for_order(self.db.session, order_id, lock=True)
+        if payment is None:
+            return None
+        status = domain.next_payment_status(payment.status, domain.CLOSE)
+        if status != payment.status:
+            self._close_at_provider(payment)
+            payment.status, payment.closed_at = status, clock.now()
+        return payment
+
     def _close_at_provider(self, payment):
         try:
             self._provider.close(payment.out_trade_no)
@@ -184,6 +205,8 @@ class PaymentsService(ServiceBase):
             raise Unavailable("payment_provider_unavailable",
                               "WeChat Pay is not answering; try again.") from None
         except ProviderRefused as exc:
+            if exc.code == NO_SUCH_TRADE:
+                return  # the provider never opened it: nothing can be paid
             if exc.code == "ORDERPAID":
                 raise Conflict("already_paid", "This order was paid; the payment notice is on "
                                                "its way.") from None

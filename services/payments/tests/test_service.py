@@ -19,7 +19,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from plumbing import settings
 from plumbing.errors import BadRequest, Conflict, Forbidden, NotFound
 from plumbing.rpc import RemoteService
-from plumbing.testing import outbox_events
+from plumbing.testing import outbox_events, publish_event
 from plumbing.web import http
 from services.payments import keys, sandbox, signing
 
@@ -365,6 +365,47 @@ def test_a_paid_payment_cannot_be_closed(payments, db):
     with pytest.raises(Conflict) as caught:
         payments.close_payment(ORDER)
     assert caught.value.code == "already_paid"
+
+
+def cancelled(amqp_uri, db, order_id=ORDER, event_id=None):
+    """orders announces the order's cancellation; -> once payments has handled it."""
+    event_id = publish_event(amqp_uri, "orders", "order_cancelled",
+                             {"order_id": order_id, "user_id": SHOPPER, "team_id": 9,
+                              "reason": "by_shopper"}, event_id)
+    assert wait_until(lambda: rows(db, "SELECT count(*) AS n FROM inbox WHERE event_id = :e",
+                                   e=event_id)[0]["n"] == 1)
+    return event_id
+
+
+def test_a_cancelled_orders_payment_is_closed_and_can_no_longer_be_paid(payments, db, amqp_uri):
+    started = payments.create_payment(ORDER, SHOPPER, PRICE, "苹果")
+    cancelled(amqp_uri, db)
+    assert payments.get_payment(ORDER)["status"] == "closed"
+    assert rows(db, "SELECT state FROM sandbox_orders")[0]["state"] == "CLOSED"
+    with pytest.raises(Conflict) as caught:
+        payments.sandbox_pay(started["prepay_id"], "success")
+    assert caught.value.code == "payment_closed"
+    assert count(db, "ledger_movements") == 0 and events(db, "payment_succeeded") == []
+    cancelled(amqp_uri, db, event_id=str(uuid.uuid4()))  # told twice: nothing more happens
+    assert payments.get_payment(ORDER)["status"] == "closed"
+
+
+def test_a_cancelled_order_without_a_payment_is_nothing_to_close(payments, db, amqp_uri):
+    cancelled(amqp_uri, db, order_id=ORDER + 7)
+    assert count(db, "payments") == 0 and count(db, "sandbox_orders") == 0
+
+
+def test_a_payment_made_as_the_order_was_cancelled_still_arrives(payments, db, amqp_uri,
+                                                                 monkeypatch):
+    """The provider refuses to close a paid trade; its notice then records the money, and
+    orders (a cancelled order, a payment) returns it."""
+    monkeypatch.setenv("PINTUAN_SANDBOX_DELAY_SECONDS", "1")  # the notice is on its way
+    started = payments.create_payment(ORDER, SHOPPER, PRICE, "苹果")
+    payments.sandbox_pay(started["prepay_id"], "success")
+    cancelled(amqp_uri, db)
+    assert payments.get_payment(ORDER)["status"] == "created"  # not closed: it was paid
+    assert wait_until(lambda: payments.get_payment(ORDER)["status"] == "succeeded")
+    assert [e["order_id"] for e in events(db, "payment_succeeded")] == [ORDER]
 
 
 # --- refunds -------------------------------------------------------------------------------
