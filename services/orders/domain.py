@@ -19,6 +19,7 @@ move with a typed error.
 from dataclasses import dataclass
 from datetime import timedelta
 
+from plumbing import money
 from plumbing.errors import Conflict, NotFound
 
 NORMAL, TEAM = "normal", "team"
@@ -87,9 +88,11 @@ def placed(status):
 
 
 def amount(unit_price, quantity):
+    """The order's amount; BadRequest `order_amount_too_large` over the most one order may
+    come to (teams refuses such a seat before taking it; this is the last word)."""
     if unit_price <= 0 or quantity <= 0:
         raise ValueError(f"price {unit_price} and quantity {quantity} must be positive")
-    return unit_price * quantity
+    return money.order_amount(unit_price, quantity)
 
 
 def placing_abandoned(status, created_at, now, timeout_seconds):

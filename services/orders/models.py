@@ -57,8 +57,8 @@ class Order(Base):
     product_id: Mapped[int | None] = mapped_column(sa.Integer)
     sku_id: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     quantity: Mapped[int] = mapped_column(sa.Integer, nullable=False)
-    unit_price: Mapped[int | None] = mapped_column(sa.Integer)  # fen
-    amount: Mapped[int | None] = mapped_column(sa.Integer)  # fen, unit_price x quantity
+    unit_price: Mapped[int | None] = mapped_column(sa.BigInteger)  # fen
+    amount: Mapped[int | None] = mapped_column(sa.BigInteger)  # fen, unit_price x quantity
     title: Mapped[str | None] = mapped_column(sa.String(200))
     spec: Mapped[str | None] = mapped_column(sa.String(100))
     address: Mapped[dict | None] = mapped_column(sa.JSON)

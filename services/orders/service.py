@@ -106,6 +106,7 @@ class OrdersService(ServiceBase):
         try:
             seat = self._take_seat(order)
             domain.check_seat(seat, order.campaign_id)
+            amount = domain.amount(seat["unit_price"], order.quantity)  # before stock is taken
             domain.check_reservation(self.catalog.reserve_stock(
                 reservation_id=reservation_id(order.id),
                 items=[{"sku_id": order.sku_id, "quantity": order.quantity}])["state"])
@@ -114,7 +115,7 @@ class OrdersService(ServiceBase):
         except AppError as refusal:
             self._undo_placing(order, refusal)
             raise
-        self._complete(order, seat)
+        self._complete(order, seat, amount)
         return self._placement(order, seat.get("team_status"))
 
     def _take_seat(self, order):
@@ -143,14 +144,14 @@ class OrdersService(ServiceBase):
         self.teams.release_seat(order_id=order.id)
         self.catalog.release_reservation(reservation_id=reservation_id(order.id))
 
-    def _complete(self, order, seat):
+    def _complete(self, order, seat, amount):
         order.team_id = seat["team_id"]
         order.campaign_id = seat["campaign_id"]
         order.product_id = seat["product_id"]
         order.unit_price = seat["unit_price"]
         order.title = seat["title"]
         order.spec = seat["spec"]
-        order.amount = domain.amount(seat["unit_price"], order.quantity)
+        order.amount = amount
         order.pay_deadline = parse_time(seat["hold_until"])
         store.move(self.db.session, order, domain.placed(order.status))
         self.db.emit(ORDER_PLACED, views.order_placed(order))

@@ -4,13 +4,14 @@ Every RPC argument goes through `load` first: a service never trusts its caller.
 """
 from marshmallow import Schema, fields, validate
 
+from plumbing import money
 from plumbing.validation import (
     StrictInteger,
     load,  # noqa: F401  (the services' one loader)
 )
 from services.payments import domain, sandbox
 
-MAX_FEN = 1_000_000_000  # ten million yuan, inside a 32-bit column
+MAX_FEN = money.MAX_ORDER_FEN  # what one order may come to
 MAX_ID = 2**31 - 1
 MAX_NOTIFICATION_BYTES = 64 * 1024  # WeChat's notifications are a few kilobytes
 KEY = validate.Regexp(r"^[\x21-\x7e]{1,64}\Z", error="Must be 1-64 printable characters without spaces.")

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy.exc import IntegrityError
 
-from plumbing import clock, settings
+from plumbing import clock, money, settings
 from plumbing.clock import aware
 from plumbing.db import Database
 from plumbing.entrypoints import event_handler, rpc, timer
@@ -279,7 +279,7 @@ class TeamsService(ServiceBase):
         session, now = self.db.session, clock.now()
         campaign = store.campaign(session, args["campaign_id"], lock=True, read=True)
         domain.check_can_open(views.campaign_status(campaign, now))
-        price, product, sku = self._priced(campaign, args["sku_id"])
+        price, product, sku = self._priced(campaign, args)
         self._take_quota(campaign, args)
         team = Team(campaign_id=campaign.id, product_id=campaign.product_id,
                     leader_id=args["user_id"], leader_order_id=args["order_id"],
@@ -295,7 +295,7 @@ class TeamsService(ServiceBase):
         session, now = self.db.session, clock.now()
         team = store.team(session, args["team_id"])
         campaign = store.campaign(session, team.campaign_id)
-        price, product, sku = self._priced(campaign, args["sku_id"])
+        price, product, sku = self._priced(campaign, args)
         if store.holds_seat(session, team.id, args["user_id"]):
             raise domain.already_in_team()
         self._check_joinable(team, now)
@@ -307,11 +307,14 @@ class TeamsService(ServiceBase):
         hold = domain.hold_until(now, config.payment_window_seconds(), aware(team.deadline))
         return self._seat(team, args, price, product.title, sku["spec"], hold, False, now)
 
-    def _priced(self, campaign, sku_id):
-        """The group price, and the title and spec the order shows, from the product copy."""
-        price = domain.group_price(campaign.skus, sku_id)
+    def _priced(self, campaign, args):
+        """The group price, and the title and spec the order shows, from the product copy.
+        An order that would come to more than one order may is refused here, before any
+        seat (or team) is taken."""
+        price = domain.group_price(campaign.skus, args["sku_id"])
+        money.order_amount(price, args["quantity"])
         product = store.product_copy(self.db.session, campaign.product_id)
-        return price, product, domain.product_sku(product.skus, sku_id)
+        return price, product, domain.product_sku(product.skus, args["sku_id"])
 
     def _check_joinable(self, team, now):
         domain.check_joinable(team.status, team.seats_taken, team.team_size,

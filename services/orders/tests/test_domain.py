@@ -89,6 +89,12 @@ def test_the_amount_is_unit_price_times_quantity_in_fen():
             domain.amount(unit_price, quantity)
 
 
+def test_an_amount_past_the_most_one_order_may_cost_is_refused():
+    with pytest.raises(BadRequest) as refused:
+        domain.amount(99_999_999, 22)
+    assert refused.value.code == "order_amount_too_large"
+
+
 def test_a_placing_order_is_abandoned_after_the_timeout():
     created = T0
     assert not domain.placing_abandoned(PLACING, created, T0 + timedelta(seconds=59), 60)

@@ -271,6 +271,22 @@ def test_a_stock_refusal_releases_the_seat_and_leaves_nothing_behind(orders, rpc
     assert scalar(db, "SELECT count(*) FROM outbox") == 0
 
 
+def test_an_order_over_the_most_one_order_may_cost_is_refused_and_undone(orders, rpc, db):
+    """Should teams price a seat that high, the order is refused before stock is taken,
+    its seat given back and the order dropped: 22 x 99,999,999 fen would overflow."""
+    BEHAVIOUR["unit_price"] = 99_999_999
+    with pytest.raises(BadRequest) as raised:
+        rpc.orders.place_team_order(SHOPPER, CAMPAIGN, SKU, 22)
+    assert raised.value.code == "order_amount_too_large"
+    order_id = called("open_team")[0]["order_id"]
+    assert called("reserve_stock") == []
+    assert called("release_seat") == [{"order_id": order_id}]
+    assert scalar(db, "SELECT count(*) FROM orders") == 0
+    assert scalar(db, "SELECT count(*) FROM outbox") == 0
+    placed = rpc.orders.place_team_order(SHOPPER, CAMPAIGN, SKU, 10)["order"]
+    assert placed["amount"] == 999_999_990  # just under the most one order may cost
+
+
 def test_when_teams_is_down_the_placing_order_is_left_to_the_timer(orders, rpc, db):
     REFUSALS["open_team"] = Unavailable("service_timeout", "teams did not answer")
     with pytest.raises(Unavailable):
