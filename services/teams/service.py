@@ -174,6 +174,15 @@ class TeamsService(ServiceBase):
                                store.joinable_teams(session, args["product_id"], now), now)
 
     @rpc
+    def live_group_prices(self, product_id):
+        """The group prices of the product's campaign that has not ended or been
+        invalidated (running or still to start) -> [{campaign_id, sku_id, group_price}].
+        Catalog asks before it lowers a SKU's price; this never calls catalog back."""
+        args = schemas.load(schemas.ProductArgs, {"product_id": product_id})
+        campaign = store.live_campaign(self.db.session, args["product_id"], clock.now())
+        return views.group_prices(campaign)
+
+    @rpc
     def admin_list_teams(self, merchant_id, campaign_id=None, status=None, page=1,
                          page_size=20):
         """团单列表: the merchant's teams, with their order ids and member counts."""

@@ -289,6 +289,15 @@ def test_an_active_campaign_only_extends_and_final_ones_are_locked(teams, rpc, d
     assert [e["invalidated"] for e in events] == [False, False, False, True]
 
 
+def test_catalog_reads_the_group_prices_of_a_live_campaign(teams, rpc):
+    assert rpc.teams.live_group_prices(PRODUCT) == []
+    later = rpc.teams.create_campaign(MERCHANT, campaign_data(starts_at=at(600)))
+    assert rpc.teams.live_group_prices(PRODUCT) == [
+        {"campaign_id": later["id"], "sku_id": SKU, "group_price": 1990}]
+    rpc.teams.invalidate_campaign(MERCHANT, later["id"])
+    assert rpc.teams.live_group_prices(PRODUCT) == []
+
+
 def test_campaign_pages(teams, rpc, amqp_uri):
     for product_id in range(20, 25):
         publish_product(amqp_uri, rpc, product_id=product_id)
