@@ -18,6 +18,10 @@ STANDARD_ERRORS = {
     413: "Body too large",
     503: "A service behind the gateway did not answer in time; retry",
 }
+# Answered only by the routes that declare them (Route.errors).
+DECLARED_ERRORS = {
+    422: "The Idempotency-Key was already used for another request (idempotency_key_reused)",
+}
 RATE_LIMITED = "Too many calls of this kind (per user and per address); retry after Retry-After seconds"
 
 
@@ -49,6 +53,9 @@ def _operation(route):
         if status in (401, 403) and not route.role and status not in route.errors:
             continue
         operation["responses"][str(status)] = _error(text)
+    for status in route.errors:
+        if status in DECLARED_ERRORS:
+            operation["responses"][str(status)] = _error(DECLARED_ERRORS[status])
     if route.limit:
         operation["responses"]["429"] = {**_error(RATE_LIMITED), "headers": {"Retry-After": {
             "description": "Seconds until the limit lets the caller in", "schema": {"type": "integer"}}}}

@@ -153,7 +153,7 @@ class GatewayService(SearchRoutes, OrderRoutes, ReviewRoutes, ServiceBase):
     # --- group buying -------------------------------------------------------
     @route("POST", "/api/v1/teams", "Open a team (开团): places the leader's team order", GROUP,
            role="customer", body=s.OpenTeam(), response=s.TeamOrderPlaced(), status=201,
-           limit="join")
+           limit="join", errors=(422,))
     def open_team(self, request, user, body):
         return self.orders.place_team_order(
             user["user_id"], body["campaign_id"], body["sku_id"], body["quantity"],
@@ -161,7 +161,7 @@ class GatewayService(SearchRoutes, OrderRoutes, ReviewRoutes, ServiceBase):
 
     @route("POST", "/api/v1/teams/<int:team_id>/join", "Join a team (参团): reserves a seat",
            GROUP, role="customer", body=s.JoinTeam(), response=s.TeamOrderPlaced(), status=201,
-           limit="join")
+           limit="join", errors=(422,))
     def join_team(self, request, user, body, team_id):
         return self.orders.place_team_order(
             user["user_id"], None, body["sku_id"], body["quantity"], team_id=team_id,

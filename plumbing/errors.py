@@ -63,6 +63,14 @@ class Conflict(AppError):
 
 
 @deserialize_to_instance
+class Unprocessable(AppError):
+    """Well-formed, but it cannot be done as asked (an idempotency key reused for another
+    request)."""
+    status = 422
+    default_code = "unprocessable"
+
+
+@deserialize_to_instance
 class TooLarge(AppError):
     status = 413
     default_code = "body_too_large"

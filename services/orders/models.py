@@ -69,6 +69,8 @@ class Order(Base):
     cancel_reason: Mapped[str | None] = mapped_column(sa.String(40))
     refund_reason: Mapped[str | None] = mapped_column(sa.String(40))
     idempotency_key: Mapped[str | None] = mapped_column(sa.String(64))
+    # sha256 of what the keyed request asked for (domain.request_fingerprint)
+    request_fingerprint: Mapped[str | None] = mapped_column(sa.String(64))
     # Fulfilment: set when the merchant ships (by `shipped_by`), and when it completes.
     carrier: Mapped[str | None] = mapped_column(sa.String(32))
     tracking_no: Mapped[str | None] = mapped_column(sa.String(40))

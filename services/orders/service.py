@@ -67,15 +67,19 @@ class OrdersService(ServiceBase):
     def place_team_order(self, user_id, campaign_id, sku_id, quantity, team_id=None,
                          address_id=None, idempotency_key=None):
         """Open a team (campaign_id) or join one (team_id) -> {team: {id, status}, order}.
-        The same idempotency key returns the order it placed first."""
+        The same idempotency key returns the order it placed first; with another request
+        it is Unprocessable `idempotency_key_reused`."""
         args = schemas.load(schemas.PlaceTeamOrderArgs, {
             "user_id": user_id, "campaign_id": campaign_id, "sku_id": sku_id,
             "quantity": quantity, "team_id": team_id, "address_id": address_id,
             "idempotency_key": idempotency_key})
         session = self.db.session
-        if args["idempotency_key"] is not None:
+        keyed = args["idempotency_key"] is not None
+        fingerprint = domain.request_fingerprint(args) if keyed else None
+        if keyed:
             earlier = store.by_idempotency_key(session, args["user_id"], args["idempotency_key"])
             if earlier is not None:
+                domain.check_same_request(earlier.request_fingerprint, fingerprint)
                 return self._finish_placing(earlier.id)
         address = domain.choose_address(self.accounts.list_addresses(args["user_id"]),
                                         args["address_id"])
@@ -83,9 +87,11 @@ class OrdersService(ServiceBase):
             "user_id": args["user_id"], "type": domain.TEAM, "team_id": args["team_id"],
             "is_leader": args["team_id"] is None, "campaign_id": args["campaign_id"],
             "sku_id": args["sku_id"], "quantity": args["quantity"], "address": address,
-            "idempotency_key": args["idempotency_key"]})
+            "idempotency_key": args["idempotency_key"], "request_fingerprint": fingerprint})
         if order is None:  # a concurrent request with the same key inserted first
-            return self._finish_placing(self._twin(args).id)
+            twin = self._twin(args)
+            domain.check_same_request(twin.request_fingerprint, fingerprint)
+            return self._finish_placing(twin.id)
         session.commit()  # from here on a crash leaves a trace that the timer undoes
         return self._finish_placing(order.id)
 

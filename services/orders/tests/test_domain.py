@@ -6,7 +6,7 @@ import pytest
 import time_machine
 
 from plumbing import clock
-from plumbing.errors import BadRequest, Conflict, NotFound
+from plumbing.errors import BadRequest, Conflict, NotFound, Unprocessable
 from services.orders import domain, schemas
 from services.orders.domain import (
     AWAITING_TEAM,
@@ -418,3 +418,19 @@ def test_bad_shipping_input_is_refused_by_field(field, value):
     with pytest.raises(BadRequest) as raised:
         schemas.load(schemas.ShipArgs, ship_args(**{field: value}))
     assert list(raised.value.details) == [field]
+
+
+# --- idempotency keys ---------------------------------------------------------------
+
+def test_a_retry_must_ask_for_what_its_key_first_asked_for():
+    asked = {"user_id": 11, "campaign_id": 5, "team_id": None, "sku_id": 70, "quantity": 2,
+             "address_id": None, "idempotency_key": "tap-1"}
+    kept = domain.request_fingerprint(asked)
+    assert domain.request_fingerprint(dict(reversed(list(asked.items())))) == kept
+    domain.check_same_request(kept, kept)
+    domain.check_same_request(None, kept)  # an order from before fingerprints were kept
+    for change in ({"quantity": 3}, {"sku_id": 71}, {"address_id": 32},
+                   {"campaign_id": None, "team_id": 105}):
+        with pytest.raises(Unprocessable) as refused:
+            domain.check_same_request(kept, domain.request_fingerprint({**asked, **change}))
+        assert refused.value.status == 422 and refused.value.code == "idempotency_key_reused"

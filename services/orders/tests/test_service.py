@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from plumbing import clock
 from plumbing.entrypoints import rpc as rpc_entrypoint
-from plumbing.errors import BadRequest, Conflict, NotFound, Unavailable
+from plumbing.errors import BadRequest, Conflict, NotFound, Unavailable, Unprocessable
 from plumbing.testing import outbox_events, publish_event
 
 SHOPPER, FRIEND, STRANGER = 11, 12, 13
@@ -308,6 +308,37 @@ def test_the_same_idempotency_key_returns_the_same_order(orders, rpc, db):
     assert open_team(rpc, user_id=FRIEND, idempotency_key="tap-1")["order"]["id"] not in (
         first["order"]["id"], other["order"]["id"])
     assert len(events(db, "order_placed")) == 3
+
+
+def test_a_key_reused_for_another_request_is_refused_not_answered_with_the_first(orders, rpc,
+                                                                                db):
+    first = open_team(rpc, idempotency_key="tap-1")  # 2 of SKU in CAMPAIGN
+    for other in (lambda: rpc.orders.place_team_order(SHOPPER, CAMPAIGN, SKU, 3,
+                                                      idempotency_key="tap-1"),
+                  lambda: open_team(rpc, address_id=32, idempotency_key="tap-1"),
+                  lambda: rpc.orders.place_team_order(SHOPPER, None, SKU, 2, team_id=105,
+                                                      idempotency_key="tap-1")):
+        with pytest.raises(Unprocessable) as raised:
+            other()
+        assert raised.value.status == 422 and raised.value.code == "idempotency_key_reused"
+    assert open_team(rpc, idempotency_key="tap-1") == first  # the same request still is a retry
+    assert len(called("open_team")) == 1
+    assert scalar(db, "SELECT count(*) FROM orders") == 1
+
+
+def test_concurrent_requests_with_one_key_and_two_bodies_place_one_order(orders, rpc, db):
+    replies = [rpc.orders.place_team_order.call_async(SHOPPER, CAMPAIGN, SKU, quantity,
+                                                      idempotency_key="double-tap")
+               for quantity in (1, 2, 1, 2)]
+    outcomes = []
+    for reply in replies:
+        try:
+            outcomes.append(reply.result()["order"]["quantity"])
+        except Unprocessable as refused:
+            outcomes.append(refused.code)
+    placed = scalar(db, "SELECT quantity FROM orders")
+    assert sorted(outcomes, key=str) == sorted([placed, placed, "idempotency_key_reused",
+                                                "idempotency_key_reused"], key=str)
 
 
 def test_concurrent_requests_with_one_key_place_one_order(orders, rpc, db):
