@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from gateway import openapi
 from gateway import schemas as s
+from gateway.ops_routes import OpsRoutes
 from gateway.order_routes import OrderRoutes
 from gateway.review_routes import ReviewRoutes
 from gateway.routing import route
@@ -47,7 +48,7 @@ def _idempotency_key(request):
     return key
 
 
-class GatewayService(SearchRoutes, OrderRoutes, ReviewRoutes, ServiceBase):
+class GatewayService(SearchRoutes, OrderRoutes, ReviewRoutes, OpsRoutes, ServiceBase):
     name = "gateway"
     accounts = RemoteService("accounts")
     catalog = RemoteService("catalog")

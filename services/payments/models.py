@@ -64,6 +64,8 @@ class Refund(Base):
     next_attempt_at: Mapped[datetime] = _when(nullable=False)
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
     created_at: Mapped[datetime] = _when(nullable=False)
+    # When it was last asked for: made, or retried by ops (how long it has been stuck)
+    requested_at: Mapped[datetime] = _when(nullable=False)
     succeeded_at: Mapped[datetime | None] = _when()
 
 

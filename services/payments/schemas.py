@@ -61,3 +61,14 @@ class RefundArgs(OrderArgs):
     amount = Fen(required=True)
     reason = Trimmed(required=True, validate=validate.Length(min=1, max=80))  # WeChat's limit
     refund_key = fields.String(required=True, validate=KEY)
+
+
+class RefundRef(Schema):
+    refund_id = Id(required=True)
+
+
+class RefundListArgs(Schema):
+    state = fields.String(allow_none=True, load_default=None,
+                          validate=validate.OneOf(domain.LISTED_REFUND_STATES))
+    page = StrictInteger(load_default=1, validate=validate.Range(min=1, max=10_000))
+    page_size = StrictInteger(load_default=20, validate=validate.Range(min=1, max=50))
