@@ -220,9 +220,9 @@ class OrdersService(ServiceBase):
         if outcome.to_status is not None:
             store.move(self.db.session, order, outcome.to_status, outcome.refund_reason)
             order.refund_reason = outcome.refund_reason
-        self.payments.refund(order_id=data["order_id"], amount=data["amount"],
-                             reason=outcome.refund_reason,
-                             refund_key=f"late-{data['payment_id']}")
+        # A stray payment's refund does not finish the live order it landed on.
+        self._ask_refund(order if outcome.to_status is not None else None, data["order_id"],
+                         data["amount"], outcome.refund_reason, f"late-{data['payment_id']}")
 
     @timer(interval=settings.scheduler_interval())
     def cancel_unpaid_orders(self):
@@ -285,15 +285,27 @@ class OrdersService(ServiceBase):
         ask once."""
         store.move(self.db.session, order, domain.REFUNDING, reason)
         order.refund_reason = reason
-        self.payments.refund(order_id=order.id, amount=order.amount, reason=reason,
-                             refund_key=refund_key)
+        self._ask_refund(order, order.id, order.amount, reason, refund_key)
+
+    def _ask_refund(self, order, order_id, amount, reason, refund_key):
+        """Asks payments for the refund (by key, so a retried handler asks once). It may
+        have succeeded already: when this handler failed after asking (payments restarted
+        under it), the refund went through and its refund_succeeded came while the order
+        was not yet refunding; it finishes here instead of waiting for nothing."""
+        refund = self.payments.refund(order_id=order_id, amount=amount, reason=reason,
+                                      refund_key=refund_key)
+        if order is not None and domain.refund_answered(order.status, refund["status"]):
+            self._refunded(order, refund["amount"])
 
     @event_handler("payments", "refund_succeeded")
     def on_refund_succeeded(self, event):
         order = store.lock(self.db.session, event.data["order_id"])
         if order is not None and domain.refund_succeeded(order.status):
-            store.move(self.db.session, order, domain.REFUNDED)
-            self.db.emit(ORDER_REFUNDED, views.order_refunded(order, event.data["amount"]))
+            self._refunded(order, event.data["amount"])
+
+    def _refunded(self, order, amount):
+        store.move(self.db.session, order, domain.REFUNDED)
+        self.db.emit(ORDER_REFUNDED, views.order_refunded(order, amount))
 
     # --- fulfilment: shipping and receipt --------------------------------------------------
 

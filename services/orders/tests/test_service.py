@@ -97,7 +97,8 @@ class FakePayments:
     @rpc_entrypoint
     def refund(self, order_id, amount, reason, refund_key):
         _answer("refund", order_id=order_id, amount=amount, reason=reason, refund_key=refund_key)
-        return {"refund_id": len(CALLS["refund"]), "status": "pending"}
+        return {"refund_id": len(CALLS["refund"]), "amount": amount,
+                "status": BEHAVIOUR.get("refund_status", "processing")}
 
 
 ADDRESS = {"id": 31, "recipient": "张三", "phone": "13800138000", "province": "浙江省",
@@ -550,6 +551,25 @@ def test_a_failed_team_refunds_the_paid_and_cancels_the_unpaid(orders, rpc, db, 
 
     publish(amqp_uri, "payments", "refund_succeeded", {
         "refund_id": 1, "order_id": leader["id"], "amount": 3980, "user_id": SHOPPER})
+    assert wait_for(lambda: status_of(db, leader["id"]) == "refunded")
+    assert events(db, "order_refunded") == [{"order_id": leader["id"], "user_id": SHOPPER,
+                                             "team_id": 105, "amount": 3980,
+                                             "reason": "team_failed"}]
+
+
+def test_a_refund_that_already_succeeded_finishes_the_order(orders, rpc, db, amqp_uri):
+    """The team_failed handler asked for the refund, then failed (payments restarted under
+    it); the refund went through and its refund_succeeded came while the order was still
+    awaiting its team. The retried handler hears the refund has succeeded: refunded."""
+    leader = paid_order(rpc, db, amqp_uri)
+    publish(amqp_uri, "payments", "refund_succeeded", {
+        "refund_id": 1, "order_id": leader["id"], "amount": 3980, "user_id": SHOPPER})
+    eventlet.sleep(0.5)
+    assert status_of(db, leader["id"]) == "awaiting_team"  # nothing to finish yet
+    BEHAVIOUR["refund_status"] = "succeeded"
+    publish(amqp_uri, "teams", "team_failed", {
+        "team_id": 105, "paid_order_ids": [leader["id"]], "unpaid_order_ids": [],
+        "user_ids": [SHOPPER]})
     assert wait_for(lambda: status_of(db, leader["id"]) == "refunded")
     assert events(db, "order_refunded") == [{"order_id": leader["id"], "user_id": SHOPPER,
                                              "team_id": 105, "amount": 3980,
