@@ -22,6 +22,7 @@ os.environ.setdefault("PINTUAN_REDIS_PREFIX", TEST_NAMESPACE)
 # Every test shopper calls from 127.0.0.1: per-IP limits would throttle the suite, so
 # they are off here and tested on their own (tests/e2e/test_limits.py); per user stay on.
 os.environ.setdefault("PINTUAN_RATE_LIMIT_LOGIN", "-,-")
+os.environ.setdefault("PINTUAN_RATE_LIMIT_STAFF_LOGIN", "-,-")
 os.environ.setdefault("PINTUAN_RATE_LIMIT_JOIN", "10/60,-")
 os.environ.setdefault("PINTUAN_RATE_LIMIT_PAY", "10/60,-")
 os.environ.setdefault("PINTUAN_RATE_LIMIT_UPLOAD", "30/60,-")

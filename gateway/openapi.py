@@ -31,6 +31,10 @@ EDGE_ERRORS = {
                         "the broker (`broker_unavailable`) or a service's database "
                         "(`database_unavailable`) is unreachable"),
 }
+# Answered only by the routes that declare them (Route.errors).
+DECLARED_ERRORS = {
+    422: "The Idempotency-Key was already used for another request (idempotency_key_reused)",
+}
 RATE_LIMITED = "Too many calls of this kind (per user and per address); retry after Retry-After seconds"
 
 
@@ -64,6 +68,9 @@ def _operation(route):
         operation["responses"][str(status)] = _error(text)
     for status, (name, _) in EDGE_ERRORS.items():
         operation["responses"][str(status)] = name
+    for status in route.errors:
+        if status in DECLARED_ERRORS:
+            operation["responses"][str(status)] = _error(DECLARED_ERRORS[status])
     if route.limit:
         operation["responses"]["429"] = {**_error(RATE_LIMITED), "headers": {"Retry-After": {
             "description": "Seconds until the limit lets the caller in", "schema": {"type": "integer"}}}}

@@ -30,7 +30,8 @@ class Route:
     query: object = None
     response: object = None
     status: int = 200
-    errors: tuple = field(default_factory=tuple)  # 401/403 a public route may answer too
+    # 401/403 a public route may answer too; others it may answer (openapi.DECLARED_ERRORS)
+    errors: tuple = field(default_factory=tuple)
     max_body: object = None  # bytes, or a function giving them; None: PINTUAN_MAX_BODY_BYTES
     limit: str = None  # a kind of plumbing.ratelimit limits (login, join, pay), or None
 

@@ -580,3 +580,5 @@ class LedgerCheck(Schema):
     balanced = fields.Boolean(required=True)
     unbalanced_movements = fields.List(fields.Raw())
     orders_negative = fields.List(fields.Raw())
+    refunds_pending = fields.Integer()  # asked for, not yet succeeded or failed
+    refunds_stuck = fields.Integer()  # see GET /admin/v1/ops/refunds?state=stuck

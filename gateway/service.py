@@ -10,11 +10,12 @@ from werkzeug.wrappers import Response
 
 from gateway import openapi
 from gateway import schemas as s
+from gateway.ops_routes import OpsRoutes
 from gateway.order_routes import OrderRoutes
 from gateway.review_routes import ReviewRoutes
 from gateway.routing import route
 from gateway.search_routes import SearchRoutes
-from plumbing import settings
+from plumbing import ratelimit, settings
 from plumbing.errors import BadRequest, NotFound
 from plumbing.probes import ServiceBase
 from plumbing.rpc import RemoteService
@@ -47,7 +48,7 @@ def _idempotency_key(request):
     return key
 
 
-class GatewayService(SearchRoutes, OrderRoutes, ReviewRoutes, ServiceBase):
+class GatewayService(SearchRoutes, OrderRoutes, ReviewRoutes, OpsRoutes, ServiceBase):
     name = "gateway"
     accounts = RemoteService("accounts")
     catalog = RemoteService("catalog")
@@ -66,10 +67,13 @@ class GatewayService(SearchRoutes, OrderRoutes, ReviewRoutes, ServiceBase):
     def wechat_login(self, request, body):
         return self.accounts.wechat_login(body["code"], body.get("invite_code"))
 
-    @route("POST", "/admin/v1/auth/login", "Merchant or ops login", AUTH,
-           body=s.StaffLogin(), response=s.StaffLoginResult(), limit="login", errors=(401, 403))
+    @route("POST", "/admin/v1/auth/login",
+           "Merchant or ops login; failed logins lock the username, the address or both out "
+           "for a while (429 login_locked)", AUTH, body=s.StaffLogin(),
+           response=s.StaffLoginResult(), limit="staff_login", errors=(401, 403))
     def staff_login(self, request, body):
-        return self.accounts.merchant_login(body["username"], body["password"])
+        return self.accounts.merchant_login(body["username"], body["password"],
+                                            address=ratelimit.client_ip(request))
 
     @route("GET", "/api/v1/me", "My profile", SHOP, role="any", response=s.User())
     def my_profile(self, request, user):
@@ -150,7 +154,7 @@ class GatewayService(SearchRoutes, OrderRoutes, ReviewRoutes, ServiceBase):
     # --- group buying -------------------------------------------------------
     @route("POST", "/api/v1/teams", "Open a team (开团): places the leader's team order", GROUP,
            role="customer", body=s.OpenTeam(), response=s.TeamOrderPlaced(), status=201,
-           limit="join")
+           limit="join", errors=(422,))
     def open_team(self, request, user, body):
         return self.orders.place_team_order(
             user["user_id"], body["campaign_id"], body["sku_id"], body["quantity"],
@@ -158,7 +162,7 @@ class GatewayService(SearchRoutes, OrderRoutes, ReviewRoutes, ServiceBase):
 
     @route("POST", "/api/v1/teams/<int:team_id>/join", "Join a team (参团): reserves a seat",
            GROUP, role="customer", body=s.JoinTeam(), response=s.TeamOrderPlaced(), status=201,
-           limit="join")
+           limit="join", errors=(422,))
     def join_team(self, request, user, body, team_id):
         return self.orders.place_team_order(
             user["user_id"], None, body["sku_id"], body["quantity"], team_id=team_id,

@@ -63,6 +63,14 @@ class Conflict(AppError):
 
 
 @deserialize_to_instance
+class Unprocessable(AppError):
+    """Well-formed, but it cannot be done as asked (an idempotency key reused for another
+    request)."""
+    status = 422
+    default_code = "unprocessable"
+
+
+@deserialize_to_instance
 class TooLarge(AppError):
     status = 413
     default_code = "body_too_large"
@@ -73,6 +81,12 @@ class TooManyRequests(AppError):
     """A rate limit was hit; `details["retry_after"]` seconds until it lets the caller in."""
     status = 429
     default_code = "rate_limited"
+
+    def __init__(self, code=None, message="", details=None):
+        details = dict(details or {})
+        if "retry_after" in details:  # Nameko sends numbers in an error's args as text
+            details["retry_after"] = int(details["retry_after"])
+        super().__init__(code, message, details)
 
     def headers(self):
         return {"Retry-After": str(self.details.get("retry_after", 1))}

@@ -36,6 +36,18 @@ def never_reuse_ids(op, table):
             pass
 
 
+def widen_to_bigint(op, columns, back=False):
+    """Alters `columns` ({table: [column, ...]}) from 32-bit INTEGER to BIGINT (`back`:
+    the other way). SQLite's INTEGER is 64-bit already, so there it changes nothing."""
+    import sqlalchemy as sa
+    if op.get_bind().dialect.name == "sqlite":
+        return
+    old, new = (sa.BigInteger, sa.Integer) if back else (sa.Integer, sa.BigInteger)
+    for table, names in columns.items():
+        for name in names:
+            op.alter_column(table, name, type_=new, existing_type=old)
+
+
 def run_env(target_metadata):
     """Body of every service's migrations/env.py (online mode only)."""
     from plumbing import messaging

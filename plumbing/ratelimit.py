@@ -20,11 +20,17 @@ from plumbing.errors import TooManyRequests
 
 log = logging.getLogger(__name__)
 
-# kind -> (per-user limit, per-IP limit), each "calls/seconds". Login has no user yet.
+# kind -> (per-user limit, per-address limit), each "calls/seconds"; why each number is
+# in README.md ("Rate limits and lockouts"). One address may be a whole compound behind a
+# carrier's NAT, so an address gets what 300 shoppers at 4 calls a minute need, while one
+# user stays tight. Login has no user yet. Staff login's guard against guessing is the
+# lockout in accounts (which does not fail open); its limit here only caps the CPU that
+# password hashing costs.
 DEFAULT_LIMITS = {
-    "login": (None, "20/60"),
-    "join": ("10/60", "60/60"),
-    "pay": ("10/60", "60/60"),
+    "login": (None, "1200/60"),
+    "staff_login": (None, "30/60"),
+    "join": ("10/60", "1200/60"),
+    "pay": ("10/60", "1200/60"),
     # every upload is decoded: a review's nine pictures pass, a flood does not
     "upload": ("30/60", "300/60"),
 }
@@ -47,7 +53,8 @@ class Limit:
 def limits(kind):
     """(per-user Limit or None, per-IP Limit or None) for a kind of call.
 
-    PINTUAN_RATE_LIMIT_<KIND> overrides the default as "<user>,<ip>", e.g. "10/60,60/60";
+    PINTUAN_RATE_LIMIT_<KIND> overrides the default as "<user>,<ip>", e.g. "10/60,60/60"
+    (PINTUAN_RATE_LIMIT_STAFF_LOGIN for staff_login);
     "-" for either side turns it off.
     """
     user, ip = DEFAULT_LIMITS[kind]

@@ -46,9 +46,28 @@ def test_kinds_count_apart(limiter, monkeypatch):
         limiter.check("join", user_id=5)
 
 
+def test_a_compound_behind_one_address_is_not_held_back_by_default(limiter, monkeypatch):
+    """300 neighbours behind one carrier NAT each log in, open or join three teams and
+    pay within one minute; one of them clicking join an eleventh time is held back."""
+    for kind in ("LOGIN", "STAFF_LOGIN", "JOIN", "PAY"):
+        monkeypatch.delenv(f"PINTUAN_RATE_LIMIT_{kind}", raising=False)
+    nat = "100.64.0.1"
+    for shopper in range(1, 301):
+        limiter.check("login", ip=nat)
+        for _ in range(3):
+            limiter.check("join", user_id=shopper, ip=nat)
+        limiter.check("pay", user_id=shopper, ip=nat)
+    for _ in range(7):
+        limiter.check("join", user_id=1, ip=nat)
+    with pytest.raises(TooManyRequests):
+        limiter.check("join", user_id=1, ip=nat)
+
+
 def test_defaults_and_overrides(monkeypatch):
     monkeypatch.delenv("PINTUAN_RATE_LIMIT_LOGIN", raising=False)
-    assert limits("login") == (None, Limit(20, 60))
+    monkeypatch.delenv("PINTUAN_RATE_LIMIT_STAFF_LOGIN", raising=False)
+    assert limits("login") == (None, Limit(1200, 60))
+    assert limits("staff_login") == (None, Limit(30, 60))
     monkeypatch.setenv("PINTUAN_RATE_LIMIT_LOGIN", "-,5/10")
     assert limits("login") == (None, Limit(5, 10))
     monkeypatch.setenv("PINTUAN_RATE_LIMIT_JOIN", "-,-")

@@ -1,14 +1,19 @@
 """Rules of the accounts service: pure functions, no I/O.
 
-Who may log in where, what a valid phone or WeChat code looks like, how invite
-codes and default nicknames are made, and which address is the default.
+Who may log in where, when failed staff logins lock a login out, what a valid phone
+or WeChat code looks like, how invite codes and default nicknames are made, and which
+address is the default.
 """
 import hashlib
+import math
 import re
 import secrets
 from collections import namedtuple
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from plumbing.errors import Conflict, Forbidden
+from plumbing.errors import Conflict, Forbidden, TooManyRequests
+from plumbing.ratelimit import Limit
 from plumbing.tokens import ROLES
 
 STAFF_ROLES = ("merchant", "ops")
@@ -45,6 +50,82 @@ def check_back_office_access(roles):
     """Only merchants and ops may use the merchant login."""
     if not set(roles) & set(STAFF_ROLES):
         raise Forbidden("not_staff", "This account may not use the merchant back office.")
+
+
+# --- staff login lockout -------------------------------------------------------
+# Failed staff logins are counted per (username, address), per username and per address.
+# Reaching a threshold within its window locks that scope out for a while: every login
+# there is refused before the password is looked at, so the right password does not
+# get in either. The pair's lockout stops one guesser without locking the person out
+# elsewhere; the username's stops a guess spread over many addresses; the address's
+# stops one address trying many usernames.
+
+PAIR, USERNAME, ADDRESS = "pair", "username", "address"
+LOCKOUT_SCOPES = (PAIR, USERNAME, ADDRESS)
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """`failures` failed logins within `window_seconds` lock the scope out."""
+    failures: int
+    window_seconds: int
+
+    @classmethod
+    def parse(cls, text):
+        """"5/900": 5 failures within 900 seconds (read like a rate limit)."""
+        limit = Limit.parse(text)
+        return cls(limit.calls, limit.seconds)
+
+
+@dataclass(frozen=True)
+class Failures:
+    """One scope's count: failures since `window_started_at`, and its lockout if any."""
+    count: int = 0
+    window_started_at: datetime | None = None
+    locked_until: datetime | None = None
+
+
+def lockout_subjects(username, address):
+    """{scope: subject} a staff login is counted under; a call without an address (not
+    through the gateway) is counted per username only."""
+    if address is None:
+        return {USERNAME: username}
+    return {PAIR: f"{username} {address}", USERNAME: username, ADDRESS: address}
+
+
+def check_not_locked(failures, now):
+    """Refuses the login while any of its scopes (Failures) is locked out."""
+    remaining = [(f.locked_until - now).total_seconds() for f in failures
+                 if f.locked_until is not None and f.locked_until > now]
+    if remaining:
+        retry_after = max(1, math.ceil(max(remaining)))
+        raise TooManyRequests("login_locked",
+                              f"Too many failed logins; try again in {retry_after} s.",
+                              details={"retry_after": retry_after})
+
+
+def after_failure(failures, threshold, lockout_seconds, now):
+    """The scope's count after one more failed login. The window starts at the first
+    failure; reaching the threshold inside it locks the scope out and starts afresh."""
+    window_open = (failures.window_started_at is not None
+                   and now - failures.window_started_at < timedelta(seconds=threshold.window_seconds))
+    count, started = (failures.count + 1, failures.window_started_at) if window_open else (1, now)
+    if count >= threshold.failures:
+        return Failures(0, None, now + timedelta(seconds=lockout_seconds))
+    return Failures(count, started, failures.locked_until)
+
+
+def after_success(scope, failures):
+    """A right password clears the failures of its (username, address): the person's own
+    typos do not add up across days. The username's and the address's counts stay, so
+    one good login does not give a spread-out guess a fresh start."""
+    return Failures(locked_until=failures.locked_until) if scope == PAIR else failures
+
+
+def windows_over_before(thresholds, now):
+    """Counts whose window started before this moment, and not locked out now, no
+    longer matter: their rows can go."""
+    return now - timedelta(seconds=max(threshold.window_seconds for threshold in thresholds))
 
 
 # --- validation predicates (the schemas use them) ---------------------------

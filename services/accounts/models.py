@@ -63,3 +63,15 @@ class Shop(Base):
     name: Mapped[str] = mapped_column(sa.String(32), nullable=False, unique=True)
     created_by: Mapped[int | None] = mapped_column(sa.Integer)  # the ops user; None: demo
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+
+
+class LoginFailures(Base):
+    """Failed staff logins of one scope (domain.LOCKOUT_SCOPES): a (username, address)
+    pair, a username or an address, and the lockout they caused."""
+    __tablename__ = "login_failures"
+
+    scope: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    subject: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    count: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    window_started_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

@@ -48,6 +48,8 @@ class WechatLogin(Schema):
 class MerchantLogin(Schema):
     username = fields.String(required=True, validate=validate.Length(1, 64))
     password = fields.String(required=True, validate=validate.Length(1, 1024))
+    address = fields.String(load_default=None, allow_none=True,
+                            validate=validate.Length(1, 64))  # an IPv6 address is at most 45
 
 
 class StaffUser(Schema):

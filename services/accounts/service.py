@@ -5,10 +5,10 @@ here and checked at the gateway; they keep a profile and delivery addresses.
 """
 from plumbing import clock, tokens
 from plumbing.db import Database
-from plumbing.entrypoints import rpc
+from plumbing.entrypoints import rpc, timer
 from plumbing.errors import Unauthorized
 from plumbing.probes import ServiceBase
-from services.accounts import demo, domain, passwords, schemas, store
+from services.accounts import config, demo, domain, passwords, schemas, store
 from services.accounts.wechat import WeChat
 
 
@@ -34,11 +34,25 @@ class AccountsService(ServiceBase):
         return {**_login_result(user), "created": created}
 
     @rpc
-    def merchant_login(self, username, password):
-        args = schemas.load(schemas.MerchantLogin(), {"username": username, "password": password})
-        user = store.find_user(self.db.session, username=args["username"])
+    def merchant_login(self, username, password, address=None):
+        """Staff login; `address` is the client's, as the gateway saw it. While the
+        username, the address or the pair is locked out by failed logins, every login is
+        TooManyRequests `login_locked`, before the password is looked at."""
+        args = schemas.load(schemas.MerchantLogin(), {"username": username, "password": password,
+                                                      "address": address})
+        session, now, thresholds = self.db.session, clock.now(), config.lockout_thresholds()
+        subjects = {scope: subject for scope, subject
+                    in domain.lockout_subjects(args["username"], args["address"]).items()
+                    if scope in thresholds}
+        domain.check_not_locked(store.login_failures(session, subjects).values(), now)
+        user = store.find_user(session, username=args["username"])
         if not passwords.verify_password(user.password_hash if user else None, args["password"]):
+            lockout = config.lockout_seconds()
+            store.update_login_failures(session, subjects, lambda scope, failures: (
+                domain.after_failure(failures, thresholds[scope], lockout, now)))
+            session.commit()  # the failure counts, though the answer is an error
             raise Unauthorized("invalid_credentials", "The username or password is wrong.")
+        store.update_login_failures(session, subjects, domain.after_success)
         domain.check_back_office_access(domain.parse_roles(user.roles))
         if passwords.needs_rehash(user.password_hash):
             user.password_hash = passwords.hash_password(args["password"])
@@ -46,6 +60,14 @@ class AccountsService(ServiceBase):
         shop = store.shop_of(self.db.session, user.id)
         result["user"]["shop_name"] = shop.name if shop else None
         return result
+
+    @timer(interval=60)
+    def forget_old_login_failures(self):
+        """Counts whose window is over are deleted (safe in every replica: a plain DELETE)."""
+        thresholds, now = config.lockout_thresholds(), clock.now()
+        if thresholds:
+            store.forget_login_failures(self.db.session,
+                                        domain.windows_over_before(thresholds.values(), now), now)
 
     # --- staff --------------------------------------------------------------
     @rpc

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from plumbing import clock
 from plumbing.errors import Conflict, NotFound
 from services.accounts import domain, passwords
-from services.accounts.models import Address, Shop, User
+from services.accounts.models import Address, LoginFailures, Shop, User
 
 INVITE_CODE_ATTEMPTS = 5  # each clashes with odds of users / 8.5e11
 
@@ -201,3 +201,64 @@ def delete_address(session, address):
     if successor_id is not None:
         make_default(session, next(a for a in remaining if a.id == successor_id))
     return successor_id
+
+
+# --- staff login lockout ------------------------------------------------------
+
+
+def login_failures(session, subjects):
+    """{scope: domain.Failures} of a login's scopes (`subjects`: {scope: subject}); the
+    rows that exist are locked, in key order, so concurrent logins of the same username
+    or address are judged one after the other and none slips past a lockout."""
+    keys = sorted(subjects.items())
+    rows = session.scalars(
+        sa.select(LoginFailures).where(sa.tuple_(LoginFailures.scope, LoginFailures.subject)
+                                       .in_(keys))
+        .order_by(LoginFailures.scope, LoginFailures.subject)
+        .with_for_update().execution_options(populate_existing=True)).all()
+    found = {row.scope: row for row in rows}
+    return {scope: _failures(found.get(scope)) for scope in subjects}
+
+
+def _failures(row):
+    if row is None:
+        return domain.Failures()
+    return domain.Failures(row.count, clock.aware(row.window_started_at),
+                           clock.aware(row.locked_until))
+
+
+def update_login_failures(session, subjects, change):
+    """Applies `change(scope, domain.Failures) -> domain.Failures` to each scope's count,
+    under its row lock. A row inserted by another login at the same moment is locked and
+    changed after that login's change, so no failure goes uncounted."""
+    for scope in sorted(subjects):
+        key = {"scope": scope, "subject": subjects[scope]}
+        row = session.get(LoginFailures, key, with_for_update=True, populate_existing=True)
+        if row is None:
+            new = change(scope, domain.Failures())
+            if new == domain.Failures():
+                continue  # nothing to remember
+            try:
+                with session.begin_nested():
+                    session.add(_set(LoginFailures(**key), new))
+                continue
+            except IntegrityError:
+                row = session.get(LoginFailures, key, with_for_update=True,
+                                  populate_existing=True)
+        _set(row, change(scope, _failures(row)))
+    session.flush()
+
+
+def _set(row, failures):
+    row.count = failures.count
+    row.window_started_at = failures.window_started_at
+    row.locked_until = failures.locked_until
+    return row
+
+
+def forget_login_failures(session, windows_over_before, now):
+    """Deletes counts whose window is over and whose lockout (if any) has passed."""
+    session.execute(sa.delete(LoginFailures).where(
+        sa.or_(LoginFailures.window_started_at.is_(None),
+               LoginFailures.window_started_at < windows_over_before),
+        sa.or_(LoginFailures.locked_until.is_(None), LoginFailures.locked_until <= now)))

@@ -171,6 +171,29 @@ def check_removable(removed_ids, reserved_ids):
                                 for sku_id in blocked})
 
 
+def lowers_a_price(current_prices, incoming):
+    """Whether an SKU edit lowers the price of a SKU there is now (`current_prices`:
+    {sku_id: price}); only then can it fall to a campaign's group price."""
+    return any(entry.get("id") in current_prices and "price" in entry
+               and entry["price"] < current_prices[entry["id"]] for entry in incoming)
+
+
+def check_above_group_prices(skus, group_prices):
+    """Every group price (teams': [{campaign_id, sku_id, group_price}]) stays below the
+    price of its SKU, or a team would open dearer than buying alone."""
+    prices = {sku["id"]: sku["price"] for sku in skus if sku.get("id") is not None}
+    below = {entry["sku_id"]: entry for entry in group_prices
+             if entry["sku_id"] in prices and prices[entry["sku_id"]] <= entry["group_price"]}
+    if below:
+        raise Conflict("price_below_group_price",
+                       "A SKU's price must stay above its group price while the campaign "
+                       "runs or is to start; end the campaign first, or keep the price higher.",
+                       details={str(sku_id): [
+                           f"Campaign {entry['campaign_id']} sells it at {entry['group_price']} "
+                           f"fen: the price must be above that."]
+                           for sku_id, entry in sorted(below.items())})
+
+
 def cheapest(skus):
     """The SKU whose price a product is shown at (lowest price, then lowest id)."""
     return min(skus, key=lambda sku: (sku["price"], sku["id"]), default=None)

@@ -34,6 +34,7 @@ class CatalogService(SearchEntrypoints, ReviewEntrypoints, ServiceBase):
     name = "catalog"
     db = Database()
     orders = RemoteService("orders")  # whose order a feedback is about
+    teams = RemoteService("teams")  # the group prices a price cut must stay above
 
     # --- categories ---------------------------------------------------------------
 
@@ -106,8 +107,11 @@ class CatalogService(SearchEntrypoints, ReviewEntrypoints, ServiceBase):
     @rpc
     def update_product(self, merchant_id, product_id, data):
         """Any subset of the fields. Spec groups and SKUs are checked together, as the
-        product will be; SKUs holding stock of open orders cannot be removed."""
+        product will be; SKUs holding stock of open orders cannot be removed; a lowered
+        price must stay above the group price of a campaign running or to start
+        (409 `price_below_group_price`)."""
         change = schemas.load(schemas.ProductChange, data)
+        group_prices = self._group_prices_if_lowered(merchant_id, product_id, change)
         product = self._owned(merchant_id, product_id, lock=True)
         if "spec_groups" in change:
             domain.check_spec_groups(change["spec_groups"])
@@ -116,7 +120,8 @@ class CatalogService(SearchEntrypoints, ReviewEntrypoints, ServiceBase):
             self._check_category(change["category_id"])
         skus = change.pop("skus", None)
         if skus is not None or "spec_groups" in change:
-            self._replace_skus(product, skus, change.get("spec_groups", product.spec_groups))
+            self._replace_skus(product, skus, change.get("spec_groups", product.spec_groups),
+                               group_prices)
         for field, value in change.items():
             setattr(product, field, value)
         for row in product.skus:  # a restock (or a lower threshold) re-arms the notice
@@ -347,13 +352,27 @@ class CatalogService(SearchEntrypoints, ReviewEntrypoints, ServiceBase):
         if unknown:
             raise invalid(unknown)
 
-    def _replace_skus(self, product, incoming, spec_groups):
+    def _group_prices_if_lowered(self, merchant_id, product_id, change):
+        """Teams' group prices of the product when the edit lowers a SKU's price, else [].
+        Teams owns them (catalog's copy of campaigns can lag one just created), and is
+        asked with no transaction of ours open: on SQLite a worker waiting on another
+        service must not hold catalog's write lock."""
+        if "skus" not in change:
+            return []
+        product_id = self._owned(merchant_id, product_id).id
+        lowered = domain.lowers_a_price(store.sku_prices(self.db.session, product_id),
+                                        change["skus"])
+        self.db.session.rollback()  # the read is over before teams is asked
+        return self.teams.live_group_prices(product_id) if lowered else []
+
+    def _replace_skus(self, product, incoming, spec_groups, group_prices=()):
         """`incoming` None: the SKUs stay as they are, checked against new spec groups."""
         current = store.lock_skus(self.db.session, product.id)
         if incoming is None:
             incoming = [{"id": row.id} for row in current]
         final, removed = domain.plan_sku_changes([views.sku(row) for row in current], incoming,
                                                  spec_groups)
+        domain.check_above_group_prices(final, group_prices)
         # The SKU rows are locked, so no reservation can slip in between check and delete.
         domain.check_removable(removed, store.reserved_sku_ids(self.db.session, removed))
         by_id = {row.id: row for row in current}

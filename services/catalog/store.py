@@ -128,6 +128,12 @@ def _escape_like(text):
 
 # --- SKUs and stock ------------------------------------------------------------
 
+def sku_prices(session, product_id):
+    """{sku_id: price} of the product's SKUs as they are now."""
+    return dict(session.execute(sa.select(Sku.id, Sku.price)
+                                .where(Sku.product_id == product_id)).all())
+
+
 def lock_skus(session, product_id):
     return session.scalars(sa.select(Sku).where(Sku.product_id == product_id)
                            .order_by(Sku.id).with_for_update()).all()

@@ -16,10 +16,13 @@ status to move to, or None when the order is already where the move would take i
 redelivered event, a second click, a timer that lost a race), and refuses a forbidden
 move with a typed error.
 """
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 
-from plumbing.errors import Conflict, NotFound
+from plumbing import money
+from plumbing.errors import Conflict, NotFound, Unprocessable
 
 NORMAL, TEAM = "normal", "team"
 TYPES = (NORMAL, TEAM)
@@ -87,9 +90,31 @@ def placed(status):
 
 
 def amount(unit_price, quantity):
+    """The order's amount; BadRequest `order_amount_too_large` over the most one order may
+    come to (teams refuses such a seat before taking it; this is the last word)."""
     if unit_price <= 0 or quantity <= 0:
         raise ValueError(f"price {unit_price} and quantity {quantity} must be positive")
-    return unit_price * quantity
+    return money.order_amount(unit_price, quantity)
+
+
+REQUEST_FIELDS = ("campaign_id", "team_id", "sku_id", "quantity", "address_id")
+
+
+def request_fingerprint(args):
+    """What a placing request asked for, as a short digest kept with its order: a retry
+    under the same idempotency key must ask for the same."""
+    asked = {name: args.get(name) for name in REQUEST_FIELDS}
+    return hashlib.sha256(json.dumps(asked, sort_keys=True).encode("ascii")).hexdigest()
+
+
+def check_same_request(kept_fingerprint, fingerprint):
+    """The same key with another body is a client's mistake, not a retry: 422, rather than
+    the first order passed off as the answer to the second request. (Orders placed before
+    fingerprints were kept have none, and are taken as the same.)"""
+    if kept_fingerprint is not None and kept_fingerprint != fingerprint:
+        raise Unprocessable("idempotency_key_reused",
+                            "This Idempotency-Key was used for another request; use a new key "
+                            "for a new order.")
 
 
 def placing_abandoned(status, created_at, now, timeout_seconds):
@@ -211,6 +236,15 @@ def seat_refused(status):
 def refund_succeeded(status):
     if status == REFUNDING:
         return check_transition(status, REFUNDED)
+    return None
+
+
+def refund_answered(status, refund_status):
+    """Payments answers a refund request with the refund as it stands: one that already
+    succeeded finishes a refunding order at once (its refund_succeeded may have come
+    and gone while the order was not yet refunding)."""
+    if refund_status == "succeeded":
+        return refund_succeeded(status)
     return None
 
 

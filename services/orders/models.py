@@ -64,8 +64,8 @@ class Order(Base):
     merchant_id: Mapped[int | None] = mapped_column(sa.Integer)
     sku_id: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     quantity: Mapped[int] = mapped_column(sa.Integer, nullable=False)
-    unit_price: Mapped[int | None] = mapped_column(sa.Integer)  # fen
-    amount: Mapped[int | None] = mapped_column(sa.Integer)  # fen, unit_price x quantity
+    unit_price: Mapped[int | None] = mapped_column(sa.BigInteger)  # fen
+    amount: Mapped[int | None] = mapped_column(sa.BigInteger)  # fen, unit_price x quantity
     title: Mapped[str | None] = mapped_column(sa.String(200))
     spec: Mapped[str | None] = mapped_column(sa.String(100))
     address: Mapped[dict | None] = mapped_column(sa.JSON)
@@ -76,6 +76,8 @@ class Order(Base):
     cancel_reason: Mapped[str | None] = mapped_column(sa.String(40))
     refund_reason: Mapped[str | None] = mapped_column(sa.String(40))
     idempotency_key: Mapped[str | None] = mapped_column(sa.String(64))
+    # sha256 of what the keyed request asked for (domain.request_fingerprint)
+    request_fingerprint: Mapped[str | None] = mapped_column(sa.String(64))
     # Fulfilment: set when the merchant ships (by `shipped_by`), and when it completes.
     carrier: Mapped[str | None] = mapped_column(sa.String(32))
     tracking_no: Mapped[str | None] = mapped_column(sa.String(40))

@@ -67,15 +67,19 @@ class OrdersService(ServiceBase):
     def place_team_order(self, user_id, campaign_id, sku_id, quantity, team_id=None,
                          address_id=None, idempotency_key=None):
         """Open a team (campaign_id) or join one (team_id) -> {team: {id, status}, order}.
-        The same idempotency key returns the order it placed first."""
+        The same idempotency key returns the order it placed first; with another request
+        it is Unprocessable `idempotency_key_reused`."""
         args = schemas.load(schemas.PlaceTeamOrderArgs, {
             "user_id": user_id, "campaign_id": campaign_id, "sku_id": sku_id,
             "quantity": quantity, "team_id": team_id, "address_id": address_id,
             "idempotency_key": idempotency_key})
         session = self.db.session
-        if args["idempotency_key"] is not None:
+        keyed = args["idempotency_key"] is not None
+        fingerprint = domain.request_fingerprint(args) if keyed else None
+        if keyed:
             earlier = store.by_idempotency_key(session, args["user_id"], args["idempotency_key"])
             if earlier is not None:
+                domain.check_same_request(earlier.request_fingerprint, fingerprint)
                 return self._finish_placing(earlier.id)
         address = domain.choose_address(self.accounts.list_addresses(args["user_id"]),
                                         args["address_id"])
@@ -83,9 +87,11 @@ class OrdersService(ServiceBase):
             "user_id": args["user_id"], "type": domain.TEAM, "team_id": args["team_id"],
             "is_leader": args["team_id"] is None, "campaign_id": args["campaign_id"],
             "sku_id": args["sku_id"], "quantity": args["quantity"], "address": address,
-            "idempotency_key": args["idempotency_key"]})
+            "idempotency_key": args["idempotency_key"], "request_fingerprint": fingerprint})
         if order is None:  # a concurrent request with the same key inserted first
-            return self._finish_placing(self._twin(args).id)
+            twin = self._twin(args)
+            domain.check_same_request(twin.request_fingerprint, fingerprint)
+            return self._finish_placing(twin.id)
         session.commit()  # from here on a crash leaves a trace that the timer undoes
         return self._finish_placing(order.id)
 
@@ -106,6 +112,7 @@ class OrdersService(ServiceBase):
         try:
             seat = self._take_seat(order)
             domain.check_seat(seat, order.campaign_id)
+            amount = domain.amount(seat["unit_price"], order.quantity)  # before stock is taken
             domain.check_reservation(self.catalog.reserve_stock(
                 reservation_id=reservation_id(order.id),
                 items=[{"sku_id": order.sku_id, "quantity": order.quantity}])["state"])
@@ -114,7 +121,7 @@ class OrdersService(ServiceBase):
         except AppError as refusal:
             self._undo_placing(order, refusal)
             raise
-        self._complete(order, seat)
+        self._complete(order, seat, amount)
         return self._placement(order, seat.get("team_status"))
 
     def _take_seat(self, order):
@@ -143,7 +150,7 @@ class OrdersService(ServiceBase):
         self.teams.release_seat(order_id=order.id)
         self.catalog.release_reservation(reservation_id=reservation_id(order.id))
 
-    def _complete(self, order, seat):
+    def _complete(self, order, seat, amount):
         order.team_id = seat["team_id"]
         order.campaign_id = seat["campaign_id"]
         order.product_id = seat["product_id"]
@@ -151,7 +158,7 @@ class OrdersService(ServiceBase):
         order.unit_price = seat["unit_price"]
         order.title = seat["title"]
         order.spec = seat["spec"]
-        order.amount = domain.amount(seat["unit_price"], order.quantity)
+        order.amount = amount
         order.pay_deadline = parse_time(seat["hold_until"])
         store.move(self.db.session, order, domain.placed(order.status))
         self.db.emit(ORDER_PLACED, views.order_placed(order))
@@ -177,7 +184,9 @@ class OrdersService(ServiceBase):
     @rpc
     def start_payment(self, user_id, order_id):
         """-> {payment_id, prepay_id} for the order's amount (the same on a retry)."""
-        order = self._own(user_id, order_id)
+        # Locked while payments makes the payment: a cancellation waits, and its
+        # order_cancelled then finds the payment to close (payments never calls back).
+        order = self._own(user_id, order_id, lock=True)
         domain.check_payable(order.status, clock.aware(order.pay_deadline), clock.now())
         payment = self.payments.create_payment(order_id=order.id, user_id=order.user_id,
                                                amount=order.amount, description=order.title)
@@ -212,9 +221,9 @@ class OrdersService(ServiceBase):
         if outcome.to_status is not None:
             store.move(self.db.session, order, outcome.to_status, outcome.refund_reason)
             order.refund_reason = outcome.refund_reason
-        self.payments.refund(order_id=data["order_id"], amount=data["amount"],
-                             reason=outcome.refund_reason,
-                             refund_key=f"late-{data['payment_id']}")
+        # A stray payment's refund does not finish the live order it landed on.
+        self._ask_refund(order if outcome.to_status is not None else None, data["order_id"],
+                         data["amount"], outcome.refund_reason, f"late-{data['payment_id']}")
 
     @timer(interval=settings.scheduler_interval())
     def cancel_unpaid_orders(self):
@@ -290,15 +299,27 @@ class OrdersService(ServiceBase):
         ask once."""
         store.move(self.db.session, order, domain.REFUNDING, reason)
         order.refund_reason = reason
-        self.payments.refund(order_id=order.id, amount=order.amount, reason=reason,
-                             refund_key=refund_key)
+        self._ask_refund(order, order.id, order.amount, reason, refund_key)
+
+    def _ask_refund(self, order, order_id, amount, reason, refund_key):
+        """Asks payments for the refund (by key, so a retried handler asks once). It may
+        have succeeded already: when this handler failed after asking (payments restarted
+        under it), the refund went through and its refund_succeeded came while the order
+        was not yet refunding; it finishes here instead of waiting for nothing."""
+        refund = self.payments.refund(order_id=order_id, amount=amount, reason=reason,
+                                      refund_key=refund_key)
+        if order is not None and domain.refund_answered(order.status, refund["status"]):
+            self._refunded(order, refund["amount"])
 
     @event_handler("payments", "refund_succeeded")
     def on_refund_succeeded(self, event):
         order = store.lock(self.db.session, event.data["order_id"])
         if order is not None and domain.refund_succeeded(order.status):
-            store.move(self.db.session, order, domain.REFUNDED)
-            self.db.emit(ORDER_REFUNDED, views.order_refunded(order, event.data["amount"]))
+            self._refunded(order, event.data["amount"])
+
+    def _refunded(self, order, amount):
+        store.move(self.db.session, order, domain.REFUNDED)
+        self.db.emit(ORDER_REFUNDED, views.order_refunded(order, amount))
 
     # --- fulfilment: shipping and receipt --------------------------------------------------
 

@@ -3,6 +3,7 @@
 Documented in README.md ("Settings"); the key files are read by keys.py.
 """
 from plumbing import settings
+from services.payments.domain import StuckPolicy
 
 SANDBOX, REAL = "sandbox", "real"
 
@@ -41,6 +42,22 @@ def seconds_list(name, default):
 def refund_retry_seconds():
     """Waits before each resubmission of a refund the provider did not take."""
     return seconds_list("PINTUAN_REFUND_RETRY_SECONDS", "1,5,30,120,600")
+
+
+def refund_stuck_policy():
+    """When ops is shown a refund as stuck: not done after PINTUAN_REFUND_STUCK_ATTEMPTS
+    tries (5: with the default retry delays, about 13 minutes of trying) or
+    PINTUAN_REFUND_STUCK_SECONDS after it was asked for (3 days: WeChat takes up to three
+    working days to refund to a bank card)."""
+    try:
+        policy = StuckPolicy(int(settings.env("PINTUAN_REFUND_STUCK_ATTEMPTS", "5")),
+                             float(settings.env("PINTUAN_REFUND_STUCK_SECONDS", "259200")))
+    except ValueError:
+        policy = None
+    if policy is None or policy.attempts < 1 or policy.seconds <= 0:
+        raise RuntimeError("PINTUAN_REFUND_STUCK_ATTEMPTS must be a whole number >= 1 and "
+                           "PINTUAN_REFUND_STUCK_SECONDS a number of seconds > 0.")
+    return policy
 
 
 def sandbox_retry_seconds():
@@ -107,6 +124,7 @@ def check():
     """Reads every setting once, so a wrong one stops the service at start, not in a timer."""
     mode()
     refund_retry_seconds()
+    refund_stuck_policy()
     if mode() == SANDBOX:
         sandbox_retry_seconds()
         sandbox_duplicate_rate()

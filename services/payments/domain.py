@@ -6,7 +6,12 @@ Money is never turned away: a payment that lands after the close still succeeds
 (on record, and the order then returns it).
 
 A refund moves requested -> processing (the provider took it) -> succeeded (its
-REFUND.SUCCESS arrived) or failed (refused, closed or abnormal at the provider).
+REFUND.SUCCESS arrived) or failed (refused for good, closed or abnormal at the
+provider); ops may send a failed one back to requested (a retry). A refusal that
+means "not now" (the merchant's refundable balance is short, too many calls) keeps
+it requested, tried again with backoff like an unreachable provider. A refund is
+stuck when it failed, or when it is still not done after N tries or T seconds
+(`StuckPolicy`): ops sees those and retries them.
 
 The ledger is double-entry: each movement (one payment or one refund, named by a
 unique reference, so a provider's duplicate notification records nothing twice)
@@ -16,6 +21,7 @@ balance is what was paid for it minus what was refunded; it never goes negative,
 because a refund asks at most for the balance less the refunds still under way.
 """
 from collections import namedtuple
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from plumbing.errors import Conflict
@@ -84,8 +90,13 @@ def transaction_outcome(status, already_recorded):
 REQUESTED, PROCESSING, FAILED = "requested", "processing", "failed"
 REFUND_STATUSES = (REQUESTED, PROCESSING, SUCCEEDED, FAILED)
 ACCEPTED, SETTLED, REFUSED = "accepted", "settled", "refused"  # what the provider says
-REFUND_EVENTS = (ACCEPTED, SETTLED, REFUSED)
+RETRY = "retry"  # what ops may do
+REFUND_EVENTS = (ACCEPTED, SETTLED, REFUSED, RETRY)
 PENDING_REFUNDS = (REQUESTED, PROCESSING)
+LISTED_REFUND_STATES = ("stuck", "pending", "failed", "succeeded")  # what ops can list
+# WeChat Pay refund errors that mean "not now": the merchant's refundable balance is short
+# (it is topped up), too many calls, a passing fault. Any other refusal is final.
+REFUSED_FOR_NOW = ("NOT_ENOUGH", "FREQUENCY_LIMITED", "SYSTEM_ERROR")
 
 REFUND_MOVES = {
     (REQUESTED, ACCEPTED): PROCESSING,
@@ -96,6 +107,9 @@ REFUND_MOVES = {
     (REQUESTED, REFUSED): FAILED,
     (PROCESSING, REFUSED): FAILED,
     (FAILED, REFUSED): FAILED,
+    (FAILED, RETRY): REQUESTED,  # ops sends it again, under the same out_refund_no
+    (REQUESTED, RETRY): REQUESTED,  # ops asks for the next try now
+    (PROCESSING, RETRY): PROCESSING,  # resubmitted: the provider answers what it knows
 }
 
 
@@ -105,6 +119,34 @@ def next_refund_status(status, event):
     except KeyError:
         raise Conflict("refund_final", f"This refund is {status}; the provider cannot "
                                        f"report it {event} now.") from None
+
+
+def refusal_is_final(code):
+    """A refusal the provider would repeat however often it is asked."""
+    return code not in REFUSED_FOR_NOW
+
+
+def check_retry(status):
+    """Ops may retry any refund that has not succeeded."""
+    if status == SUCCEEDED:
+        raise Conflict("refund_succeeded", "This refund has succeeded; there is nothing to retry.")
+    return next_refund_status(status, RETRY)
+
+
+@dataclass(frozen=True)
+class StuckPolicy:
+    """A refund not done after `attempts` tries, or `seconds` after it was (last)
+    requested, is stuck."""
+    attempts: int
+    seconds: float
+
+
+def is_stuck(status, attempts, requested_at, now, policy):
+    if status == FAILED:
+        return True
+    if status not in PENDING_REFUNDS:
+        return False
+    return attempts >= policy.attempts or now - requested_at >= timedelta(seconds=policy.seconds)
 
 
 def check_refund(payment_status, amount, balance, pending):

@@ -29,7 +29,7 @@ class Payment(Base):
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
     order_id: Mapped[int] = mapped_column(sa.Integer, nullable=False, unique=True)
     user_id: Mapped[int] = mapped_column(sa.Integer, nullable=False, index=True)
-    amount: Mapped[int] = mapped_column(sa.Integer, nullable=False)  # fen
+    amount: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)  # fen
     description: Mapped[str] = mapped_column(sa.String(127), nullable=False)
     status: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     out_trade_no: Mapped[str] = mapped_column(sa.String(32), nullable=False, unique=True)
@@ -54,7 +54,7 @@ class Refund(Base):
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
     payment_id: Mapped[int] = mapped_column(sa.ForeignKey("payments.id"), nullable=False, index=True)
     order_id: Mapped[int] = mapped_column(sa.Integer, nullable=False, index=True)
-    amount: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    amount: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     reason: Mapped[str] = mapped_column(sa.String(80), nullable=False)
     refund_key: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
     out_refund_no: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
@@ -64,6 +64,8 @@ class Refund(Base):
     next_attempt_at: Mapped[datetime] = _when(nullable=False)
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
     created_at: Mapped[datetime] = _when(nullable=False)
+    # When it was last asked for: made, or retried by ops (how long it has been stuck)
+    requested_at: Mapped[datetime] = _when(nullable=False)
     succeeded_at: Mapped[datetime | None] = _when()
 
 
@@ -102,7 +104,7 @@ class SandboxOrder(Base):
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
     prepay_id: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
     out_trade_no: Mapped[str] = mapped_column(sa.String(32), nullable=False, unique=True)
-    amount: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    amount: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     description: Mapped[str] = mapped_column(sa.String(127), nullable=False)
     notify_url: Mapped[str] = mapped_column(sa.String(500), nullable=False)
     state: Mapped[str] = mapped_column(sa.String(10), nullable=False)  # NOTPAY | SUCCESS | CLOSED
@@ -118,8 +120,8 @@ class SandboxRefund(Base):
     refund_id: Mapped[str] = mapped_column(sa.String(32), nullable=False, unique=True)
     out_refund_no: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
     out_trade_no: Mapped[str] = mapped_column(sa.String(32), nullable=False, index=True)
-    amount: Mapped[int] = mapped_column(sa.Integer, nullable=False)
-    total: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    amount: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    total: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     notify_url: Mapped[str] = mapped_column(sa.String(500), nullable=False)
     state: Mapped[str] = mapped_column(sa.String(12), nullable=False)  # PROCESSING | SUCCESS
     succeed_after: Mapped[datetime] = _when(nullable=False)

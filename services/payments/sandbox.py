@@ -54,8 +54,12 @@ DELIVERY_TIMEOUT_SECONDS = 5
 BATCH = 20
 # Deliveries in flight (a batch is POSTed one by one) are not taken by another replica.
 LEASE_SECONDS = BATCH * DELIVERY_TIMEOUT_SECONDS + 10
-# Lets a test make the sandbox's refund endpoint unreachable (see plumbing.settings.fault).
+# Let a test make the sandbox's refund endpoint unreachable, refuse "for now" as WeChat does
+# while the merchant's refundable balance is short, or refuse for good (see
+# plumbing.settings.fault).
 REFUND_OUTAGE_FAULT = "wechatpay_refund_unavailable"
+REFUND_NOT_ENOUGH_FAULT = "wechatpay_refund_not_enough"
+REFUND_ABNORMAL_FAULT = "wechatpay_refund_user_account_abnormal"
 
 
 def beijing_time(moment):
@@ -116,6 +120,10 @@ class WeChatPaySandbox(Provider):
     def refund(self, out_trade_no, out_refund_no, amount, total, notify_url, reason=None):
         if settings.fault(REFUND_OUTAGE_FAULT):
             raise ProviderUnavailable("the sandbox refund endpoint is down (fault injection)")
+        if settings.fault(REFUND_NOT_ENOUGH_FAULT):
+            raise ProviderRefused("NOT_ENOUGH", "基本账户余额不足，请充值后重新发起 (fault injection)")
+        if settings.fault(REFUND_ABNORMAL_FAULT):
+            raise ProviderRefused("USER_ACCOUNT_ABNORMAL", "退款请求失败 (fault injection)")
         existing = self.session.scalars(sa.select(SandboxRefund)
                                         .where(SandboxRefund.out_refund_no == out_refund_no)).first()
         if existing is None:
@@ -190,7 +198,7 @@ class WeChatPaySandbox(Provider):
             sa.select(sa.func.coalesce(sa.func.sum(SandboxRefund.amount), 0))
             .where(SandboxRefund.out_trade_no == out_trade_no))
         if refunded + amount > order.amount:
-            raise ProviderRefused("NOT_ENOUGH", "the refund exceeds what is left of the trade")
+            raise ProviderRefused("INVALID_REQUEST", "申请退款金额超过订单可退金额")
         now = clock.now()
         refund = SandboxRefund(
             refund_id=f"50{now:%Y%m%d}{secrets.randbelow(10**19):019d}", out_refund_no=out_refund_no,

@@ -4,13 +4,14 @@ Every RPC argument goes through `load` first: a service never trusts its caller.
 """
 from marshmallow import Schema, fields, validate
 
+from plumbing import money
 from plumbing.validation import (
     StrictInteger,
     load,  # noqa: F401  (the services' one loader)
 )
 from services.payments import domain, sandbox
 
-MAX_FEN = 1_000_000_000  # ten million yuan, inside a 32-bit column
+MAX_FEN = money.MAX_ORDER_FEN  # what one order may come to
 MAX_ID = 2**31 - 1
 MAX_NOTIFICATION_BYTES = 64 * 1024  # WeChat's notifications are a few kilobytes
 KEY = validate.Regexp(r"^[\x21-\x7e]{1,64}\Z", error="Must be 1-64 printable characters without spaces.")
@@ -60,3 +61,14 @@ class RefundArgs(OrderArgs):
     amount = Fen(required=True)
     reason = Trimmed(required=True, validate=validate.Length(min=1, max=80))  # WeChat's limit
     refund_key = fields.String(required=True, validate=KEY)
+
+
+class RefundRef(Schema):
+    refund_id = Id(required=True)
+
+
+class RefundListArgs(Schema):
+    state = fields.String(allow_none=True, load_default=None,
+                          validate=validate.OneOf(domain.LISTED_REFUND_STATES))
+    page = StrictInteger(load_default=1, validate=validate.Range(min=1, max=10_000))
+    page_size = StrictInteger(load_default=20, validate=validate.Range(min=1, max=50))

@@ -10,8 +10,8 @@ import logging
 
 from plumbing import clock, settings
 from plumbing.db import Database
-from plumbing.entrypoints import rpc, timer
-from plumbing.errors import Conflict, Forbidden, Unavailable
+from plumbing.entrypoints import event_handler, rpc, timer
+from plumbing.errors import Conflict, Forbidden, NotFound, Unavailable
 from plumbing.probes import ServiceBase
 from services.payments import config, domain, schemas, signing, store, views
 from services.payments.interface import ProviderRefused, ProviderUnavailable
@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 PAYMENT_SUCCEEDED = "payment_succeeded"
 REFUND_SUCCEEDED = "refund_succeeded"
 REFUSED_BY_PROVIDER = ("CLOSED", "ABNORMAL")  # refund answers that mean it will not happen
+NO_SUCH_TRADE = "ORDER_NOT_EXIST"  # WeChat's answer to closing a trade it does not know
 
 
 class PaymentsService(ServiceBase):
@@ -51,14 +52,23 @@ class PaymentsService(ServiceBase):
         """Stops an unpaid payment from being paid (the order was cancelled). Closing twice,
         or an order without a payment, is a no-op; a paid one is Conflict `already_paid`."""
         args = schemas.load(schemas.OrderArgs, {"order_id": order_id})
-        payment = store.payment_for_order(self.db.session, args["order_id"], lock=True)
-        if payment is None:
-            return {"order_id": args["order_id"], "status": None}
-        status = domain.next_payment_status(payment.status, domain.CLOSE)
-        if status != payment.status:
-            self._close_at_provider(payment)
-            payment.status, payment.closed_at = status, clock.now()
-        return {"order_id": payment.order_id, "status": payment.status}
+        payment = self._close(args["order_id"])
+        return {"order_id": args["order_id"], "status": payment.status if payment else None}
+
+    @event_handler("orders", "order_cancelled")
+    def on_order_cancelled(self, event):
+        """A cancelled order (by the shopper, its payment window, its team failing or
+        being cancelled) has its payment closed at the provider, so no money arrives for
+        it. If the shopper paid at that very moment, the provider refuses the close: the
+        payment's notification is on its way, and orders returns a late payment."""
+        order_id = event.data["order_id"]
+        try:
+            self._close(order_id)
+        except Conflict as refused:
+            if refused.code != "already_paid":
+                raise  # retried, then dead-lettered for a person
+            log.info("order %s was cancelled but its payment was already made; it is "
+                     "returned once its notice arrives", order_id)
 
     @rpc
     def sandbox_pay(self, prepay_id, result):
@@ -109,7 +119,8 @@ class PaymentsService(ServiceBase):
 
     @timer(settings.scheduler_interval())
     def resubmit_refunds(self):
-        """Refunds the provider did not take (it was down, or answered 5xx) are sent again."""
+        """Refunds the provider did not take (it was down, answered 5xx, or refused for
+        now) are sent again."""
         session = self.db.session
         for refund in store.due_refunds(session, clock.now()):
             self._submit(store.payment_by_id(session, refund.payment_id), refund)
@@ -131,8 +142,49 @@ class PaymentsService(ServiceBase):
 
     @rpc
     def ledger_check(self):
-        """For ops: {movements, balanced, unbalanced_movements, orders_negative}."""
-        return store.ledger_report(self.db.session)
+        """For ops: {movements, balanced, unbalanced_movements, orders_negative,
+        refunds_pending, refunds_stuck}."""
+        session = self.db.session
+        return {**store.ledger_report(session),
+                **store.refund_counts(session, clock.now(), config.refund_stuck_policy())}
+
+    # --- refunds, for ops -------------------------------------------------------------
+
+    @rpc
+    def list_refunds(self, state=None, page=1, page_size=20):
+        """Refunds by state (stuck, pending, failed, succeeded; None: all), the longest
+        waiting first, each with `stuck`."""
+        args = schemas.load(schemas.RefundListArgs, {"state": state, "page": page,
+                                                     "page_size": page_size})
+        now, policy = clock.now(), config.refund_stuck_policy()
+        rows, total = store.refund_page(self.db.session, args["state"], now, policy,
+                                        args["page"], args["page_size"])
+        return views.page([views.ops_refund(row, self._stuck(row, now, policy)) for row in rows],
+                          total, args["page"], args["page_size"])
+
+    @rpc
+    def retry_refund(self, refund_id):
+        """Ops sends a refund that has not succeeded to the provider again, now, under the
+        same out_refund_no (as WeChat wants a failed refund resubmitted). A failed one
+        must still fit the order's balance."""
+        args = schemas.load(schemas.RefundRef, {"refund_id": refund_id})
+        session = self.db.session
+        found = store.refund_by_id(session, args["refund_id"])
+        if found is None:
+            raise NotFound("refund_not_found", f"There is no refund {args['refund_id']}.")
+        payment = store.payment_by_id(session, found.payment_id, lock=True)  # see refund()
+        refund = store.refund_by_id(session, found.id, lock=True)
+        status = domain.check_retry(refund.status)
+        if refund.status == domain.FAILED:
+            domain.check_refund(payment.status, refund.amount,
+                                store.order_balance(session, payment.order_id)["balance"],
+                                store.pending_refund_total(session, payment.id))
+        now = clock.now()
+        refund.status, refund.attempts, refund.requested_at, refund.next_attempt_at = (
+            status, 0, now, now)
+        log.warning("ops retries refund %s of order %s", refund.id, refund.order_id)
+        self._submit(payment, refund)
+        return views.ops_refund(refund, self._stuck(refund, now, config.refund_stuck_policy()))
 
     # --- the sandbox provider's own schedule ---------------------------------------------
 
@@ -177,6 +229,22 @@ class PaymentsService(ServiceBase):
             raise Conflict("payment_provider_refused",
                            f"WeChat Pay refused the payment ({exc.code}).") from None
 
+    @staticmethod
+    def _stuck(refund, now, policy):
+        return domain.is_stuck(refund.status, refund.attempts, clock.aware(refund.requested_at),
+                               now, policy)
+
+    def _close(self, order_id):
+        """Closes the order's payment if it has one -> the payment (None without)."""
+        payment = store.payment_for_order(self.db.session, order_id, lock=True)
+        if payment is None:
+            return None
+        status = domain.next_payment_status(payment.status, domain.CLOSE)
+        if status != payment.status:
+            self._close_at_provider(payment)
+            payment.status, payment.closed_at = status, clock.now()
+        return payment
+
     def _close_at_provider(self, payment):
         try:
             self._provider.close(payment.out_trade_no)
@@ -184,6 +252,8 @@ class PaymentsService(ServiceBase):
             raise Unavailable("payment_provider_unavailable",
                               "WeChat Pay is not answering; try again.") from None
         except ProviderRefused as exc:
+            if exc.code == NO_SUCH_TRADE:
+                return  # the provider never opened it: nothing can be paid
             if exc.code == "ORDERPAID":
                 raise Conflict("already_paid", "This order was paid; the payment notice is on "
                                                "its way.") from None
@@ -280,19 +350,26 @@ class PaymentsService(ServiceBase):
                                                refund.amount, payment.amount,
                                                config.refund_notify_url(), refund.reason)
         except ProviderRefused as exc:
-            refund.status = domain.next_refund_status(refund.status, domain.REFUSED)
-            refund.last_error = str(exc)[:500]
-            log.error("the provider refused refund %s of order %s: %s", refund.id, refund.order_id, exc)
+            if domain.refusal_is_final(exc.code):
+                refund.status = domain.next_refund_status(refund.status, domain.REFUSED)
+                refund.last_error = str(exc)[:500]
+                log.error("the provider refused refund %s of order %s: %s; it is stuck until "
+                          "ops retries it", refund.id, refund.order_id, exc)
+                return
+            self._try_later(refund, exc)  # "not now" (NOT_ENOUGH ...): backoff, like an outage
             return
         except Exception as exc:  # the provider is another system: whatever broke, try later
-            refund.last_error = f"{type(exc).__name__}: {exc}"[:500]
-            refund.next_attempt_at = domain.next_attempt_at(clock.now(), refund.attempts,
-                                                            config.refund_retry_seconds())
-            log.warning("refund %s of order %s not taken (attempt %s): %s", refund.id,
-                        refund.order_id, refund.attempts, refund.last_error,
-                        exc_info=not isinstance(exc, ProviderUnavailable))
+            self._try_later(refund, exc)
             return
         event = domain.REFUSED if answer.get("status") in REFUSED_BY_PROVIDER else domain.ACCEPTED
         refund.status = domain.next_refund_status(refund.status, event)
         refund.provider_refund_id = answer.get("provider_refund_id") or refund.provider_refund_id
         refund.last_error = None
+
+    def _try_later(self, refund, exc):
+        refund.last_error = f"{type(exc).__name__}: {exc}"[:500]
+        refund.next_attempt_at = domain.next_attempt_at(clock.now(), refund.attempts,
+                                                        config.refund_retry_seconds())
+        log.warning("refund %s of order %s not taken (attempt %s): %s", refund.id,
+                    refund.order_id, refund.attempts, refund.last_error,
+                    exc_info=not isinstance(exc, (ProviderUnavailable, ProviderRefused)))

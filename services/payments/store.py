@@ -4,6 +4,7 @@ Functions take the worker's session and never commit. The sandbox's tables are
 not read here: they belong to the (simulated) provider.
 """
 import uuid
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -96,7 +97,7 @@ def add_refund(session, payment, args, first_attempt_at):
     refund = Refund(payment_id=payment.id, order_id=payment.order_id, amount=args["amount"],
                     reason=args["reason"], refund_key=args["refund_key"],
                     out_refund_no=uuid.uuid4().hex, status=domain.REQUESTED, attempts=0,
-                    next_attempt_at=first_attempt_at, created_at=now)
+                    next_attempt_at=first_attempt_at, created_at=now, requested_at=now)
     try:
         with session.begin_nested():
             session.add(refund)
@@ -110,6 +111,41 @@ def due_refunds(session, now):
     replica (the others skip them)."""
     return due_rows(session, sa.select(Refund).where(
         Refund.status == domain.REQUESTED, Refund.next_attempt_at <= now).order_by(Refund.id))
+
+
+def stuck_condition(now, policy):
+    """domain.is_stuck as SQL."""
+    return sa.or_(Refund.status == domain.FAILED, sa.and_(
+        Refund.status.in_(domain.PENDING_REFUNDS),
+        sa.or_(Refund.attempts >= policy.attempts,
+               Refund.requested_at <= now - timedelta(seconds=policy.seconds))))
+
+
+def _state_condition(state, now, policy):
+    return {"stuck": stuck_condition(now, policy),
+            "pending": Refund.status.in_(domain.PENDING_REFUNDS),
+            "failed": Refund.status == domain.FAILED,
+            "succeeded": Refund.status == domain.SUCCEEDED}[state]
+
+
+def refund_page(session, state, now, policy, page, page_size):
+    """-> (refunds, total) in `state` (None: all), oldest request first: the longest
+    waiting shopper at the top."""
+    query = sa.select(Refund)
+    if state is not None:
+        query = query.where(_state_condition(state, now, policy))
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(Refund.requested_at, Refund.id)
+                           .limit(page_size).offset((page - 1) * page_size)).all()
+    return rows, total
+
+
+def refund_counts(session, now, policy):
+    """{"refunds_pending", "refunds_stuck"} for the ledger check."""
+    pending, stuck = session.execute(sa.select(
+        sa.func.count().filter(Refund.status.in_(domain.PENDING_REFUNDS)),
+        sa.func.count().filter(stuck_condition(now, policy)))).one()
+    return {"refunds_pending": pending, "refunds_stuck": stuck}
 
 
 # --- ledger -------------------------------------------------------------------------

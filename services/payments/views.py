@@ -1,5 +1,6 @@
 """What the payments service answers and announces: rows turned into plain dicts."""
 from plumbing.clock import isoformat
+from services.payments.domain import REQUESTED
 
 ACKNOWLEDGED = {"status": 200, "body": {"code": "SUCCESS", "message": "成功"}}
 
@@ -37,3 +38,14 @@ def payment_succeeded(row, amount):
 
 def refund_succeeded(row, amount, user_id):
     return {"refund_id": row.id, "order_id": row.order_id, "amount": amount, "user_id": user_id}
+
+
+def ops_refund(row, stuck):
+    """A refund as ops sees it: where it stands and what went wrong last."""
+    return {**refund(row), "out_refund_no": row.out_refund_no, "last_error": row.last_error,
+            "next_attempt_at": isoformat(row.next_attempt_at) if row.status == REQUESTED else None,
+            "requested_at": isoformat(row.requested_at), "stuck": stuck}
+
+
+def page(items, total, page_number, page_size):
+    return {"items": items, "total": total, "page": page_number, "page_size": page_size}

@@ -113,7 +113,7 @@ class Seat(Base):
     sku_id: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     quantity: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     # What the order was priced at, kept so a replayed open/join answers the same.
-    unit_price: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    unit_price: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     title: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     spec: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     state: Mapped[str] = mapped_column(sa.String(20), nullable=False)

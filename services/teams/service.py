@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy.exc import IntegrityError
 
-from plumbing import clock, settings
+from plumbing import clock, money, settings
 from plumbing.clock import aware
 from plumbing.db import Database
 from plumbing.entrypoints import event_handler, rpc, timer
@@ -182,6 +182,15 @@ class TeamsService(ServiceBase):
                                store.joinable_teams(session, args["product_id"], now), now)
 
     @rpc
+    def live_group_prices(self, product_id):
+        """The group prices of the product's campaign that has not ended or been
+        invalidated (running or still to start) -> [{campaign_id, sku_id, group_price}].
+        Catalog asks before it lowers a SKU's price; this never calls catalog back."""
+        args = schemas.load(schemas.ProductArgs, {"product_id": product_id})
+        campaign = store.live_campaign(self.db.session, args["product_id"], clock.now())
+        return views.group_prices(campaign)
+
+    @rpc
     def admin_list_teams(self, merchant_id, campaign_id=None, status=None, page=1,
                          page_size=20):
         """团单列表: the merchant's teams, with their order ids and member counts."""
@@ -293,7 +302,7 @@ class TeamsService(ServiceBase):
         session, now = self.db.session, clock.now()
         campaign = store.campaign(session, args["campaign_id"], lock=True, read=True)
         domain.check_can_open(views.campaign_status(campaign, now))
-        price, product, sku = self._priced(campaign, args["sku_id"])
+        price, product, sku = self._priced(campaign, args)
         self._take_quota(campaign, args)
         team = Team(campaign_id=campaign.id, product_id=campaign.product_id,
                     leader_id=args["user_id"], leader_order_id=args["order_id"],
@@ -310,7 +319,7 @@ class TeamsService(ServiceBase):
         session, now = self.db.session, clock.now()
         team = store.team(session, args["team_id"])
         campaign = store.campaign(session, team.campaign_id)
-        price, product, sku = self._priced(campaign, args["sku_id"])
+        price, product, sku = self._priced(campaign, args)
         if store.holds_seat(session, team.id, args["user_id"]):
             raise domain.already_in_team()
         self._check_joinable(team, now)
@@ -323,11 +332,14 @@ class TeamsService(ServiceBase):
         return self._seat(team, campaign, args, price, product.title, sku["spec"], hold, False,
                           now)
 
-    def _priced(self, campaign, sku_id):
-        """The group price, and the title and spec the order shows, from the product copy."""
-        price = domain.group_price(campaign.skus, sku_id)
+    def _priced(self, campaign, args):
+        """The group price, and the title and spec the order shows, from the product copy.
+        An order that would come to more than one order may is refused here, before any
+        seat (or team) is taken."""
+        price = domain.group_price(campaign.skus, args["sku_id"])
+        money.order_amount(price, args["quantity"])
         product = store.product_copy(self.db.session, campaign.product_id)
-        return price, product, domain.product_sku(product.skus, sku_id)
+        return price, product, domain.product_sku(product.skus, args["sku_id"])
 
     def _check_joinable(self, team, now):
         domain.check_joinable(team.status, team.seats_taken, team.team_size,

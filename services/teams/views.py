@@ -187,3 +187,11 @@ def team_cancelled(row, seats):
 
 def seat_refused(order_id, team_id, reason):
     return {"order_id": order_id, "team_id": team_id, "reason": reason}
+
+
+def group_prices(campaign):
+    """[{campaign_id, sku_id, group_price}] of a campaign (none without one)."""
+    if campaign is None:
+        return []
+    return [{"campaign_id": campaign.id, "sku_id": sku["sku_id"], "group_price": sku["group_price"]}
+            for sku in campaign.skus]

@@ -1,6 +1,6 @@
 """Limits at the edge, through the gateway on the whole stack: rate limits on login,
-join and pay (per user and per address, 429 with Retry-After), the body size limit,
-and the page size cap of every listing.
+join and pay (per user and per address, 429 with Retry-After), the staff login lockout
+(429 login_locked), the body size limit, and the page size cap of every listing.
 
 The stack trusts one proxy hop here, so each test plays shoppers from addresses
 of its own through X-Forwarded-For.
@@ -21,6 +21,8 @@ pytestmark = pytest.mark.e2e
 STACK_ENV = {
     "PINTUAN_TRUSTED_PROXIES": "1",
     "PINTUAN_RATE_LIMIT_LOGIN": "-,5/60",
+    "PINTUAN_RATE_LIMIT_STAFF_LOGIN": "-,5/60",
+    "PINTUAN_STAFF_LOCKOUT_PAIR": "3/900",
     "PINTUAN_RATE_LIMIT_JOIN": "3/60,5/60",
     "PINTUAN_RATE_LIMIT_PAY": "3/60,-",
 }
@@ -60,12 +62,36 @@ def test_logins_from_one_address_are_limited(stack):
     assert login(next(_addresses)).status_code == 200  # another address is not held back
 
 
-def test_staff_logins_share_the_login_limit(stack):
+def staff_login(ip, username="demo-merchant", password="demo-password"):
+    return call("POST", "/admin/v1/auth/login", ip=ip,
+                json={"username": username, "password": password})
+
+
+def well_inside_a_window(window=60, needed=10):
+    """Limits count in fixed windows aligned to the clock: a burst that straddles a turn is
+    counted in two. Waits until the current window has `needed` seconds left."""
+    left = window - time.time() % window
+    if left < needed:
+        time.sleep(left + 0.1)
+
+
+def test_staff_logins_have_a_limit_of_their_own(stack):
     ip = next(_addresses)
-    for _ in range(5):
-        call("POST", "/admin/v1/auth/login", ip=ip, json={"username": "demo-merchant", "password": "x"})
-    assert_limited(call("POST", "/admin/v1/auth/login", ip=ip,
-                        json={"username": "demo-merchant", "password": "demo-password"}))
+    well_inside_a_window()
+    assert [login(ip).status_code for _ in range(3)] == [200] * 3  # shopper logins apart
+    assert [staff_login(ip, f"nobody-{n}").status_code for n in range(5)] == [401] * 5
+    assert_limited(staff_login(ip))
+
+
+def test_failed_staff_logins_lock_the_address_out_not_the_merchant(stack):
+    guesser, owner = next(_addresses), next(_addresses)
+    assert [staff_login(guesser, password="guess").status_code for _ in range(3)] == [401] * 3
+    locked = staff_login(guesser)  # the right password does not get past the lockout
+    assert locked.status_code == 429, locked.text
+    assert locked.json()["error"]["code"] == "login_locked"
+    assert 890 <= int(locked.headers["Retry-After"]) <= 900
+    assert locked.json()["error"]["details"]["retry_after"] == int(locked.headers["Retry-After"])
+    assert staff_login(owner).status_code == 200  # the merchant, from its own address
 
 
 def test_joins_are_limited_per_shopper_and_per_address(stack):

@@ -10,7 +10,10 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
-from plumbing import deadletters, settings
+from plumbing import clock, deadletters, settings
+from services.payments import config as payments_config
+from services.payments import store as payments_store
+from services.payments.models import Refund
 
 OPEN_ORDER_STATUSES = ("placing", "pending_payment", "awaiting_team", "paid", "refunding")
 FINAL_ORDER_STATUSES = ("to_ship", "shipped", "completed", "cancelled", "refunded")
@@ -55,7 +58,7 @@ def quiet(dbs):
         if backlog:
             moving[f"{service} outbox"] = backlog
     pending_refunds = dbs.scalar("payments", "SELECT count(*) FROM refunds "
-                                             "WHERE status <> 'succeeded'")
+                                             "WHERE status IN ('requested', 'processing')")
     if pending_refunds:
         moving["refunds in flight"] = pending_refunds
     return not moving, moving
@@ -119,6 +122,19 @@ def no_refund_twice(dbs, ctx):
     ok = not twice and not provider
     return ok, {"twice": _sample(twice), "over-refunded at provider": len(provider)} if not ok \
         else f"{len(by_order)} refunds, each once"
+
+
+def no_refund_stuck(dbs, ctx):
+    """A refund refused for good, or not done after PINTUAN_REFUND_STUCK_ATTEMPTS tries
+    (or its time), is money owed to a shopper that nobody is returning: a failure. The
+    definition is payments' own (what ops sees at /admin/v1/ops/refunds?state=stuck)."""
+    query = (sa.select(Refund.id, Refund.order_id, Refund.status, Refund.attempts,
+                       Refund.last_error)
+             .where(payments_store.stuck_condition(clock.now(), payments_config.refund_stuck_policy())))
+    with dbs.connect("payments") as conn:
+        stuck = {row.id: f"order {row.order_id}: {row.status} after {row.attempts} tries "
+                         f"({row.last_error})" for row in conn.execute(query)}
+    return not stuck, _sample(stuck) or "no refund stuck"
 
 
 def failed_teams_refunded(dbs, ctx):
@@ -207,8 +223,8 @@ def dead_letters_explained(dbs, ctx):
 
 
 CHECKS = [orders_final, paid_orders_shipped_or_refunded, ledger_matches_orders, no_refund_twice,
-          failed_teams_refunded, stock_conserved, no_team_overfilled, one_notification_per_event,
-          outboxes_drained, dead_letters_explained]
+          no_refund_stuck, failed_teams_refunded, stock_conserved, no_team_overfilled,
+          one_notification_per_event, outboxes_drained, dead_letters_explained]
 
 
 def check_all(dbs, ctx):

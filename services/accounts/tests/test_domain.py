@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from plumbing.errors import BadRequest, Conflict, Forbidden
+from plumbing.errors import BadRequest, Conflict, Forbidden, TooManyRequests
 from services.accounts import domain, schemas
 from services.accounts.domain import AddressRef
 
@@ -198,3 +198,84 @@ def test_staff_users_are_checked(data, field):
     with pytest.raises(BadRequest) as caught:
         schemas.load(schemas.StaffUser(), data)
     assert any(key.split(".")[0] == field for key in caught.value.details)
+
+
+# --- staff login lockout ------------------------------------------------------------
+
+FIVE_IN_15_MIN = domain.Threshold(5, 900)
+LOCKOUT = 900
+
+
+def fail(times, failures=None, start=T0, every=timedelta(seconds=10)):
+    failures = failures or domain.Failures()
+    for n in range(times):
+        failures = domain.after_failure(failures, FIVE_IN_15_MIN, LOCKOUT, start + n * every)
+    return failures
+
+
+def test_failures_below_the_threshold_only_count():
+    failures = fail(4)
+    assert failures == domain.Failures(4, T0, None)
+    domain.check_not_locked([failures], T0 + timedelta(minutes=1))
+
+
+def test_reaching_the_threshold_locks_out_with_the_seconds_left():
+    failures = fail(5)
+    assert failures.locked_until == T0 + timedelta(seconds=40 + LOCKOUT)
+    with pytest.raises(TooManyRequests) as caught:
+        domain.check_not_locked([domain.Failures(), failures], T0 + timedelta(seconds=340))
+    assert caught.value.status == 429 and caught.value.code == "login_locked"
+    assert caught.value.details == {"retry_after": 600}
+    assert caught.value.headers() == {"Retry-After": "600"}
+
+
+def test_the_longest_lockout_of_a_login_is_the_one_it_waits_for():
+    now = T0
+    short = domain.Failures(locked_until=now + timedelta(seconds=30))
+    long = domain.Failures(locked_until=now + timedelta(seconds=299.2))
+    with pytest.raises(TooManyRequests) as caught:
+        domain.check_not_locked([short, long], now)
+    assert caught.value.details["retry_after"] == 300
+
+
+def test_a_lockout_ends_at_its_time():
+    failures = fail(5)
+    domain.check_not_locked([failures], failures.locked_until)
+
+
+def test_failures_spread_wider_than_the_window_never_lock_out():
+    failures = fail(12, every=timedelta(seconds=300))  # one every 5 min: 3 per window at most
+    assert failures.locked_until is None
+    assert failures.count == 3
+
+
+def test_the_window_starts_at_the_first_failure_and_restarts_after_it():
+    failures = fail(4)
+    later = domain.after_failure(failures, FIVE_IN_15_MIN, LOCKOUT, T0 + timedelta(seconds=900))
+    assert later == domain.Failures(1, T0 + timedelta(seconds=900), None)
+
+
+def test_a_right_password_clears_only_the_pairs_count():
+    failures = fail(4)
+    assert domain.after_success(domain.PAIR, failures) == domain.Failures()
+    assert domain.after_success(domain.USERNAME, failures) == failures
+    assert domain.after_success(domain.ADDRESS, failures) == failures
+
+
+def test_a_login_is_counted_per_pair_username_and_address():
+    assert domain.lockout_subjects("demo-merchant", "198.51.100.7") == {
+        domain.PAIR: "demo-merchant 198.51.100.7", domain.USERNAME: "demo-merchant",
+        domain.ADDRESS: "198.51.100.7"}
+    assert domain.lockout_subjects("demo-merchant", None) == {domain.USERNAME: "demo-merchant"}
+
+
+def test_thresholds_read_as_failures_per_window():
+    assert domain.Threshold.parse("20/900") == domain.Threshold(20, 900)
+    for wrong in ("0/900", "5/0", "five/900", "5"):
+        with pytest.raises(ValueError):
+            domain.Threshold.parse(wrong)
+
+
+def test_counts_whose_windows_are_over_can_go():
+    thresholds = [domain.Threshold(5, 900), domain.Threshold(20, 3600)]
+    assert domain.windows_over_before(thresholds, T0) == T0 - timedelta(seconds=3600)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 import time_machine
 
 from plumbing import tokens
-from plumbing.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from plumbing.errors import BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized
 
 HOME = {"recipient": "张三", "phone": "13800138000", "province": "浙江省", "city": "杭州市",
         "district": "西湖区", "detail": "文三路 100 号"}
@@ -202,6 +202,104 @@ def test_a_merchant_needs_a_real_username_password_and_shop_name(accounts):
     with pytest.raises(BadRequest) as caught:
         accounts.create_merchant(1, "x", "short", "")
     assert {"username", "password", "shop_name"} <= set(caught.value.details)
+
+
+# --- staff login lockout ---------------------------------------------------------------
+
+OWNER, RIGHT, WRONG = "shop-owner", "correct horse", "battery staple"
+HOME_IP, OTHER_IP = "198.51.100.7", "203.0.113.9"
+
+
+@pytest.fixture
+def lockouts(monkeypatch):
+    """Small thresholds, so a test needs few (quarter-second) password checks."""
+    def set_thresholds(pair="3/900", username="-", address="-", seconds="600"):
+        monkeypatch.setenv("PINTUAN_STAFF_LOCKOUT_PAIR", pair)
+        monkeypatch.setenv("PINTUAN_STAFF_LOCKOUT_USERNAME", username)
+        monkeypatch.setenv("PINTUAN_STAFF_LOCKOUT_ADDRESS", address)
+        monkeypatch.setenv("PINTUAN_STAFF_LOCKOUT_SECONDS", seconds)
+    return set_thresholds
+
+
+def fail_logins(accounts, times, username=OWNER, address=HOME_IP):
+    for _ in range(times):
+        with pytest.raises(Unauthorized):
+            accounts.merchant_login(username, WRONG, address=address)
+
+
+def assert_locked(accounts, username=OWNER, address=HOME_IP, password=RIGHT):
+    with pytest.raises(TooManyRequests) as caught:
+        accounts.merchant_login(username, password, address=address)
+    assert caught.value.code == "login_locked"
+    return caught.value.details["retry_after"]
+
+
+def test_failed_logins_lock_the_address_out_even_for_the_right_password(accounts, lockouts):
+    lockouts(pair="3/900", seconds="600")
+    accounts.create_staff_user(OWNER, RIGHT, ["merchant"])
+    fail_logins(accounts, 3)
+    assert 595 <= assert_locked(accounts) <= 600
+    # the owner elsewhere is not locked out by someone guessing from HOME_IP
+    assert accounts.merchant_login(OWNER, RIGHT, address=OTHER_IP)["user"]["id"]
+
+
+def test_the_lockout_ends_after_its_time(accounts, lockouts):
+    lockouts(pair="3/900", seconds="600")
+    accounts.create_staff_user(OWNER, RIGHT, ["merchant"])
+    with time_machine.travel(datetime(2026, 5, 1, 9, 0, tzinfo=timezone.utc)):
+        fail_logins(accounts, 3)
+    with time_machine.travel(datetime(2026, 5, 1, 9, 9, 50, tzinfo=timezone.utc)):
+        assert 1 <= assert_locked(accounts) <= 20
+    with time_machine.travel(datetime(2026, 5, 1, 9, 11, tzinfo=timezone.utc)):
+        assert accounts.merchant_login(OWNER, RIGHT, address=HOME_IP)["user"]["id"]
+
+
+def test_a_right_password_clears_the_typos_before_it(accounts, lockouts):
+    lockouts(pair="3/900")
+    accounts.create_staff_user(OWNER, RIGHT, ["merchant"])
+    fail_logins(accounts, 2)
+    accounts.merchant_login(OWNER, RIGHT, address=HOME_IP)
+    fail_logins(accounts, 2)
+    assert accounts.merchant_login(OWNER, RIGHT, address=HOME_IP)["user"]["id"]
+
+
+def test_a_guess_spread_over_many_addresses_locks_the_username(accounts, lockouts):
+    lockouts(pair="3/900", username="4/900")
+    accounts.create_staff_user(OWNER, RIGHT, ["merchant"])
+    for n in range(4):
+        fail_logins(accounts, 1, address=f"192.0.2.{n + 1}")
+    assert_locked(accounts, address="192.0.2.200")  # a fresh address, the right password
+    assert_locked(accounts, address=None)  # and not through the gateway either
+
+
+def test_one_address_trying_many_usernames_is_locked_out(accounts, lockouts):
+    lockouts(pair="3/900", address="4/900")
+    accounts.create_staff_user(OWNER, RIGHT, ["merchant"])
+    for name in ("admin", "root", "ops-1", "merchant"):
+        fail_logins(accounts, 1, username=name)
+    assert_locked(accounts)
+    assert accounts.merchant_login(OWNER, RIGHT, address=OTHER_IP)["user"]["id"]
+
+
+def test_an_unknown_username_is_locked_out_like_a_real_one(accounts, lockouts):
+    """Otherwise the lockout would tell a guesser which usernames exist."""
+    lockouts(pair="3/900")
+    fail_logins(accounts, 3, username="no-such-user")
+    assert_locked(accounts, username="no-such-user")
+
+
+def test_simultaneous_failures_are_each_counted(rpc, start_service, lockouts, accounts_db):
+    lockouts(pair="100/900", username="100/900", address="100/900")
+    start_service("accounts")
+    rpc.accounts.create_staff_user(OWNER, RIGHT, ["merchant"])
+    replies = [rpc.accounts.merchant_login.call_async(OWNER, WRONG, address=HOME_IP)
+               for _ in range(6)]
+    for reply in replies:
+        with pytest.raises(Unauthorized):
+            reply.result()
+    counted = {row["scope"]: row["count"] for row in rows(
+        accounts_db, "SELECT scope, count FROM login_failures")}
+    assert counted == {"pair": 6, "username": 6, "address": 6}
 
 
 # --- demo accounts ---------------------------------------------------------------------

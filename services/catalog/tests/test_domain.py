@@ -219,3 +219,26 @@ def test_a_new_sku_in_an_update_needs_price_and_stock():
     with pytest.raises(BadRequest) as raised:
         schemas.load(schemas.ProductChange, {"skus": [{"spec": "5斤"}]})
     assert set(raised.value.details) == {"skus.0.price", "skus.0.stock"}
+
+
+# --- prices against group prices ------------------------------------------------
+
+def test_only_an_edit_that_lowers_a_price_there_is_can_meet_a_group_price():
+    current = {1: 2990, 2: 3990}
+    assert domain.lowers_a_price(current, [{"id": 1, "price": 2989}, {"id": 2}])
+    assert not domain.lowers_a_price(current, [{"id": 1, "price": 2990}, {"id": 2, "price": 5000}])
+    assert not domain.lowers_a_price(current, [{"id": 1}, {"price": 10, "spec": "new"}])
+
+
+def test_a_price_at_or_below_its_group_price_is_refused_naming_sku_and_group_price():
+    group_prices = [{"campaign_id": 5, "sku_id": 1, "group_price": 1990},
+                    {"campaign_id": 5, "sku_id": 2, "group_price": 2990}]
+    domain.check_above_group_prices([{"id": 1, "price": 1991}, {"id": 2, "price": 2991},
+                                     {"id": None, "price": 10}], group_prices)
+    with pytest.raises(Conflict) as raised:
+        domain.check_above_group_prices([{"id": 1, "price": 1990}, {"id": 2, "price": 3000}],
+                                        group_prices)
+    assert raised.value.code == "price_below_group_price"
+    assert raised.value.details == {"1": ["Campaign 5 sells it at 1990 fen: the price must be "
+                                          "above that."]}
+    domain.check_above_group_prices([{"id": 3, "price": 1}], group_prices)  # not in the campaign

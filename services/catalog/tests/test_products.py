@@ -166,7 +166,7 @@ def test_a_refused_edit_leaves_the_product_as_it_was(catalog, rpc, db):
     assert len(outbox_events(db, "product_changed")) == 2
 
 
-def test_an_edit_keeps_open_orders_whole(catalog, rpc):
+def test_an_edit_keeps_open_orders_whole(catalog, teams, rpc):
     product = published(rpc)
     white_m, black_l = product["skus"]
     rpc.catalog.reserve_stock("order-1", [{"sku_id": black_l["id"], "quantity": 2}])

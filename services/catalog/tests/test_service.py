@@ -1,11 +1,13 @@
 """The catalog service in a real container, on the real RabbitMQ and PostgreSQL."""
 import json
 import time
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from plumbing.errors import BadRequest, Conflict, Forbidden, NotFound
+from plumbing import clock
+from plumbing.errors import BadRequest, Conflict, Forbidden, NotFound, Unavailable
 
 MERCHANT, OTHER_MERCHANT = 1, 2
 
@@ -92,7 +94,7 @@ def test_a_draft_is_only_seen_by_shoppers_once_published(catalog, rpc):
     assert detail["campaign"] is None and detail["joinable_teams"] == []
 
 
-def test_every_change_bumps_the_version_and_emits_one_snapshot(catalog, rpc, db):
+def test_every_change_bumps_the_version_and_emits_one_snapshot(catalog, teams, rpc, db):
     product = rpc.catalog.create_product(MERCHANT, apple())
     first, second = product["skus"]
     rpc.catalog.update_product(MERCHANT, product["id"], {"title": "栖霞红富士苹果 5斤装"})
@@ -114,6 +116,55 @@ def test_every_change_bumps_the_version_and_emits_one_snapshot(catalog, rpc, db)
     assert final["skus"][0]["stock"] == 100  # a price change leaves the stock alone
     with pytest.raises(NotFound):
         rpc.catalog.get_product(product["id"])
+
+
+def campaign_at_once(rpc, product, group_price):
+    """A campaign for the product as soon as teams knows it (created from teams' copy)."""
+    body = {"product_id": product["id"], "starts_at": clock.isoformat(clock.now()),
+            "ends_at": clock.isoformat(clock.now() + timedelta(hours=1)), "team_size": 2,
+            "validity_seconds": 600, "per_user_limit": 2,
+            "skus": [{"sku_id": product["skus"][0]["id"], "group_price": group_price}]}
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            return rpc.teams.create_campaign(MERCHANT, body)
+        except (NotFound, Conflict):  # teams has not heard of the product yet
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def test_a_price_cannot_fall_to_a_group_price_right_after_the_campaign(catalog, teams, rpc):
+    product = published(rpc)
+    sku = product["skus"][0]  # 2990 fen
+    campaign = campaign_at_once(rpc, product, 1990)
+    for price in (1990, 1500):  # at once, no pause: catalog's own copy has not caught up
+        with pytest.raises(Conflict) as raised:
+            rpc.catalog.update_product(MERCHANT, product["id"], {"skus": [
+                {"id": sku["id"], "price": price}, {"id": product["skus"][1]["id"]}]})
+        assert raised.value.code == "price_below_group_price"
+        assert raised.value.details == {str(sku["id"]): [
+            f"Campaign {campaign['id']} sells it at 1990 fen: the price must be above that."]}
+    assert rpc.catalog.admin_get_product(MERCHANT, product["id"])["skus"][0]["price"] == 2990
+    lowered = rpc.catalog.update_product(MERCHANT, product["id"], {"skus": [
+        {"id": sku["id"], "price": 1991}, {"id": product["skus"][1]["id"]}]})
+    assert lowered["skus"][0]["price"] == 1991
+    rpc.teams.invalidate_campaign(MERCHANT, campaign["id"])  # the conflict ended explicitly
+    cheap = rpc.catalog.update_product(MERCHANT, product["id"], {"skus": [
+        {"id": sku["id"], "price": 990}, {"id": product["skus"][1]["id"]}]})
+    assert cheap["skus"][0]["price"] == 990
+
+
+def test_lowering_a_price_needs_teams_and_raising_it_does_not(catalog, rpc):
+    product = published(rpc)
+    first, second = product["skus"]
+    raised = rpc.catalog.update_product(MERCHANT, product["id"], {"skus": [
+        {"id": first["id"], "price": 3290}, {"id": second["id"]}]})
+    assert raised["skus"][0]["price"] == 3290
+    with pytest.raises(Unavailable):  # no teams to say the group prices: nothing changes
+        rpc.catalog.update_product(MERCHANT, product["id"], {"skus": [
+            {"id": first["id"], "price": 990}, {"id": second["id"]}]})
+    assert rpc.catalog.admin_get_product(MERCHANT, product["id"])["skus"][0]["price"] == 3290
 
 
 def test_the_teams_service_keeps_a_copy_from_the_event(start_service, rpc):

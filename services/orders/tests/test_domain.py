@@ -6,7 +6,7 @@ import pytest
 import time_machine
 
 from plumbing import clock
-from plumbing.errors import BadRequest, Conflict, NotFound
+from plumbing.errors import BadRequest, Conflict, NotFound, Unprocessable
 from services.orders import domain, schemas
 from services.orders.domain import (
     AWAITING_TEAM,
@@ -87,6 +87,12 @@ def test_the_amount_is_unit_price_times_quantity_in_fen():
     for unit_price, quantity in ((0, 1), (-1, 1), (100, 0)):
         with pytest.raises(ValueError):
             domain.amount(unit_price, quantity)
+
+
+def test_an_amount_past_the_most_one_order_may_cost_is_refused():
+    with pytest.raises(BadRequest) as refused:
+        domain.amount(99_999_999, 22)
+    assert refused.value.code == "order_amount_too_large"
 
 
 def test_a_placing_order_is_abandoned_after_the_timeout():
@@ -412,3 +418,26 @@ def test_bad_shipping_input_is_refused_by_field(field, value):
     with pytest.raises(BadRequest) as raised:
         schemas.load(schemas.ShipArgs, ship_args(**{field: value}))
     assert list(raised.value.details) == [field]
+
+
+# --- idempotency keys ---------------------------------------------------------------
+
+def test_a_retry_must_ask_for_what_its_key_first_asked_for():
+    asked = {"user_id": 11, "campaign_id": 5, "team_id": None, "sku_id": 70, "quantity": 2,
+             "address_id": None, "idempotency_key": "tap-1"}
+    kept = domain.request_fingerprint(asked)
+    assert domain.request_fingerprint(dict(reversed(list(asked.items())))) == kept
+    domain.check_same_request(kept, kept)
+    domain.check_same_request(None, kept)  # an order from before fingerprints were kept
+    for change in ({"quantity": 3}, {"sku_id": 71}, {"address_id": 32},
+                   {"campaign_id": None, "team_id": 105}):
+        with pytest.raises(Unprocessable) as refused:
+            domain.check_same_request(kept, domain.request_fingerprint({**asked, **change}))
+        assert refused.value.status == 422 and refused.value.code == "idempotency_key_reused"
+
+
+def test_a_refund_answered_as_succeeded_finishes_only_a_refunding_order():
+    assert domain.refund_answered("refunding", "succeeded") == "refunded"
+    assert domain.refund_answered("refunding", "processing") is None
+    assert domain.refund_answered("refunded", "succeeded") is None
+    assert domain.refund_answered("awaiting_team", "succeeded") is None

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from plumbing import clock
 from plumbing.entrypoints import rpc as rpc_entrypoint
-from plumbing.errors import BadRequest, Conflict, NotFound, Unavailable
+from plumbing.errors import BadRequest, Conflict, NotFound, Unavailable, Unprocessable
 from plumbing.testing import outbox_events, publish_event
 
 SHOPPER, FRIEND, STRANGER = 11, 12, 13
@@ -98,7 +98,8 @@ class FakePayments:
     @rpc_entrypoint
     def refund(self, order_id, amount, reason, refund_key):
         _answer("refund", order_id=order_id, amount=amount, reason=reason, refund_key=refund_key)
-        return {"refund_id": len(CALLS["refund"]), "status": "pending"}
+        return {"refund_id": len(CALLS["refund"]), "amount": amount,
+                "status": BEHAVIOUR.get("refund_status", "processing")}
 
 
 ADDRESS = {"id": 31, "recipient": "张三", "phone": "13800138000", "province": "浙江省",
@@ -272,6 +273,22 @@ def test_a_stock_refusal_releases_the_seat_and_leaves_nothing_behind(orders, rpc
     assert scalar(db, "SELECT count(*) FROM outbox") == 0
 
 
+def test_an_order_over_the_most_one_order_may_cost_is_refused_and_undone(orders, rpc, db):
+    """Should teams price a seat that high, the order is refused before stock is taken,
+    its seat given back and the order dropped: 22 x 99,999,999 fen would overflow."""
+    BEHAVIOUR["unit_price"] = 99_999_999
+    with pytest.raises(BadRequest) as raised:
+        rpc.orders.place_team_order(SHOPPER, CAMPAIGN, SKU, 22)
+    assert raised.value.code == "order_amount_too_large"
+    order_id = called("open_team")[0]["order_id"]
+    assert called("reserve_stock") == []
+    assert called("release_seat") == [{"order_id": order_id}]
+    assert scalar(db, "SELECT count(*) FROM orders") == 0
+    assert scalar(db, "SELECT count(*) FROM outbox") == 0
+    placed = rpc.orders.place_team_order(SHOPPER, CAMPAIGN, SKU, 10)["order"]
+    assert placed["amount"] == 999_999_990  # just under the most one order may cost
+
+
 def test_when_teams_is_down_the_placing_order_is_left_to_the_timer(orders, rpc, db):
     REFUSALS["open_team"] = Unavailable("service_timeout", "teams did not answer")
     with pytest.raises(Unavailable):
@@ -293,6 +310,37 @@ def test_the_same_idempotency_key_returns_the_same_order(orders, rpc, db):
     assert open_team(rpc, user_id=FRIEND, idempotency_key="tap-1")["order"]["id"] not in (
         first["order"]["id"], other["order"]["id"])
     assert len(events(db, "order_placed")) == 3
+
+
+def test_a_key_reused_for_another_request_is_refused_not_answered_with_the_first(orders, rpc,
+                                                                                db):
+    first = open_team(rpc, idempotency_key="tap-1")  # 2 of SKU in CAMPAIGN
+    for other in (lambda: rpc.orders.place_team_order(SHOPPER, CAMPAIGN, SKU, 3,
+                                                      idempotency_key="tap-1"),
+                  lambda: open_team(rpc, address_id=32, idempotency_key="tap-1"),
+                  lambda: rpc.orders.place_team_order(SHOPPER, None, SKU, 2, team_id=105,
+                                                      idempotency_key="tap-1")):
+        with pytest.raises(Unprocessable) as raised:
+            other()
+        assert raised.value.status == 422 and raised.value.code == "idempotency_key_reused"
+    assert open_team(rpc, idempotency_key="tap-1") == first  # the same request still is a retry
+    assert len(called("open_team")) == 1
+    assert scalar(db, "SELECT count(*) FROM orders") == 1
+
+
+def test_concurrent_requests_with_one_key_and_two_bodies_place_one_order(orders, rpc, db):
+    replies = [rpc.orders.place_team_order.call_async(SHOPPER, CAMPAIGN, SKU, quantity,
+                                                      idempotency_key="double-tap")
+               for quantity in (1, 2, 1, 2)]
+    outcomes = []
+    for reply in replies:
+        try:
+            outcomes.append(reply.result()["order"]["quantity"])
+        except Unprocessable as refused:
+            outcomes.append(refused.code)
+    placed = scalar(db, "SELECT quantity FROM orders")
+    assert sorted(outcomes, key=str) == sorted([placed, placed, "idempotency_key_reused",
+                                                "idempotency_key_reused"], key=str)
 
 
 def test_concurrent_requests_with_one_key_place_one_order(orders, rpc, db):
@@ -515,6 +563,25 @@ def test_a_failed_team_refunds_the_paid_and_cancels_the_unpaid(orders, rpc, db, 
 
     publish(amqp_uri, "payments", "refund_succeeded", {
         "refund_id": 1, "order_id": leader["id"], "amount": 3980, "user_id": SHOPPER})
+    assert wait_for(lambda: status_of(db, leader["id"]) == "refunded")
+    assert events(db, "order_refunded") == [{"order_id": leader["id"], "user_id": SHOPPER,
+                                             "team_id": 105, "amount": 3980,
+                                             "reason": "team_failed"}]
+
+
+def test_a_refund_that_already_succeeded_finishes_the_order(orders, rpc, db, amqp_uri):
+    """The team_failed handler asked for the refund, then failed (payments restarted under
+    it); the refund went through and its refund_succeeded came while the order was still
+    awaiting its team. The retried handler hears the refund has succeeded: refunded."""
+    leader = paid_order(rpc, db, amqp_uri)
+    publish(amqp_uri, "payments", "refund_succeeded", {
+        "refund_id": 1, "order_id": leader["id"], "amount": 3980, "user_id": SHOPPER})
+    eventlet.sleep(0.5)
+    assert status_of(db, leader["id"]) == "awaiting_team"  # nothing to finish yet
+    BEHAVIOUR["refund_status"] = "succeeded"
+    publish(amqp_uri, "teams", "team_failed", {
+        "team_id": 105, "paid_order_ids": [leader["id"]], "unpaid_order_ids": [],
+        "user_ids": [SHOPPER]})
     assert wait_for(lambda: status_of(db, leader["id"]) == "refunded")
     assert events(db, "order_refunded") == [{"order_id": leader["id"], "user_id": SHOPPER,
                                              "team_id": 105, "amount": 3980,

@@ -21,6 +21,7 @@ from services.payments.domain import (
     PROCESSING,
     REFUSED,
     REQUESTED,
+    RETRY,
     SETTLED,
     SUCCEEDED,
 )
@@ -109,6 +110,9 @@ REFUND_ALLOWED = {
     (REQUESTED, REFUSED): FAILED,
     (PROCESSING, REFUSED): FAILED,
     (FAILED, REFUSED): FAILED,
+    (FAILED, RETRY): REQUESTED,
+    (REQUESTED, RETRY): REQUESTED,
+    (PROCESSING, RETRY): PROCESSING,
 }
 
 
@@ -123,9 +127,40 @@ def test_every_refund_transition_is_allowed_or_refused(status, event):
         assert caught.value.code == "refund_final"
 
 
-def test_a_succeeded_refund_is_final_and_a_failed_one_only_yields_to_the_money():
+def test_a_succeeded_refund_is_final_and_a_failed_one_only_yields_to_the_money_or_ops():
     assert not [event for event in domain.REFUND_EVENTS if (SUCCEEDED, event) in REFUND_ALLOWED]
     assert (FAILED, ACCEPTED) not in REFUND_ALLOWED
+
+
+def test_ops_may_retry_any_refund_but_a_succeeded_one():
+    assert domain.check_retry(FAILED) == REQUESTED
+    assert domain.check_retry(REQUESTED) == REQUESTED
+    assert domain.check_retry(PROCESSING) == PROCESSING
+    with pytest.raises(Conflict) as caught:
+        domain.check_retry(SUCCEEDED)
+    assert caught.value.code == "refund_succeeded"
+
+
+def test_only_a_refusal_for_now_is_retried_by_itself():
+    for code in ("NOT_ENOUGH", "FREQUENCY_LIMITED", "SYSTEM_ERROR"):
+        assert not domain.refusal_is_final(code)
+    for code in ("USER_ACCOUNT_ABNORMAL", "INVALID_REQUEST", "PARAM_ERROR", "NO_AUTH"):
+        assert domain.refusal_is_final(code)
+
+
+POLICY = domain.StuckPolicy(attempts=5, seconds=3600)
+
+
+def test_a_failed_refund_is_stuck_at_once():
+    assert domain.is_stuck(FAILED, 1, T0, T0, POLICY)
+
+
+def test_a_pending_refund_is_stuck_after_its_tries_or_its_time():
+    for status in (REQUESTED, PROCESSING):
+        assert not domain.is_stuck(status, 4, T0, T0 + timedelta(seconds=3599), POLICY)
+        assert domain.is_stuck(status, 5, T0, T0, POLICY)
+        assert domain.is_stuck(status, 1, T0, T0 + timedelta(seconds=3600), POLICY)
+    assert not domain.is_stuck(SUCCEEDED, 9, T0, T0 + timedelta(days=9), POLICY)
 
 
 # --- refund limits -----------------------------------------------------------------

@@ -19,7 +19,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from plumbing import settings
 from plumbing.errors import BadRequest, Conflict, Forbidden, NotFound
 from plumbing.rpc import RemoteService
-from plumbing.testing import outbox_events
+from plumbing.testing import outbox_events, publish_event
 from plumbing.web import http
 from services.payments import keys, sandbox, signing
 
@@ -367,6 +367,47 @@ def test_a_paid_payment_cannot_be_closed(payments, db):
     assert caught.value.code == "already_paid"
 
 
+def cancelled(amqp_uri, db, order_id=ORDER, event_id=None):
+    """orders announces the order's cancellation; -> once payments has handled it."""
+    event_id = publish_event(amqp_uri, "orders", "order_cancelled",
+                             {"order_id": order_id, "user_id": SHOPPER, "team_id": 9,
+                              "reason": "by_shopper"}, event_id)
+    assert wait_until(lambda: rows(db, "SELECT count(*) AS n FROM inbox WHERE event_id = :e",
+                                   e=event_id)[0]["n"] == 1)
+    return event_id
+
+
+def test_a_cancelled_orders_payment_is_closed_and_can_no_longer_be_paid(payments, db, amqp_uri):
+    started = payments.create_payment(ORDER, SHOPPER, PRICE, "苹果")
+    cancelled(amqp_uri, db)
+    assert payments.get_payment(ORDER)["status"] == "closed"
+    assert rows(db, "SELECT state FROM sandbox_orders")[0]["state"] == "CLOSED"
+    with pytest.raises(Conflict) as caught:
+        payments.sandbox_pay(started["prepay_id"], "success")
+    assert caught.value.code == "payment_closed"
+    assert count(db, "ledger_movements") == 0 and events(db, "payment_succeeded") == []
+    cancelled(amqp_uri, db, event_id=str(uuid.uuid4()))  # told twice: nothing more happens
+    assert payments.get_payment(ORDER)["status"] == "closed"
+
+
+def test_a_cancelled_order_without_a_payment_is_nothing_to_close(payments, db, amqp_uri):
+    cancelled(amqp_uri, db, order_id=ORDER + 7)
+    assert count(db, "payments") == 0 and count(db, "sandbox_orders") == 0
+
+
+def test_a_payment_made_as_the_order_was_cancelled_still_arrives(payments, db, amqp_uri,
+                                                                 monkeypatch):
+    """The provider refuses to close a paid trade; its notice then records the money, and
+    orders (a cancelled order, a payment) returns it."""
+    monkeypatch.setenv("PINTUAN_SANDBOX_DELAY_SECONDS", "1")  # the notice is on its way
+    started = payments.create_payment(ORDER, SHOPPER, PRICE, "苹果")
+    payments.sandbox_pay(started["prepay_id"], "success")
+    cancelled(amqp_uri, db)
+    assert payments.get_payment(ORDER)["status"] == "created"  # not closed: it was paid
+    assert wait_until(lambda: payments.get_payment(ORDER)["status"] == "succeeded")
+    assert [e["order_id"] for e in events(db, "payment_succeeded")] == [ORDER]
+
+
 # --- refunds -------------------------------------------------------------------------------
 
 def test_a_refund_succeeds_asynchronously_and_is_announced_once(payments, db, gateway):
@@ -389,7 +430,8 @@ def test_a_refund_succeeds_asynchronously_and_is_announced_once(payments, db, ga
         payments.refund(ORDER, 1, "again", "another-key")
     assert caught.value.code == "refund_exceeds_balance"
     assert payments.ledger_check() == {"movements": 2, "balanced": True, "unbalanced_movements": [],
-                                       "orders_negative": []}
+                                       "orders_negative": [], "refunds_pending": 0,
+                                       "refunds_stuck": 0}
 
 
 def test_refunds_under_way_count_against_the_balance(payments, db):
@@ -432,6 +474,73 @@ def test_a_refund_the_provider_did_not_take_is_resubmitted(payments, db, monkeyp
     assert wait_until(lambda: events(db, "refund_succeeded"))
     assert payments.order_balance(ORDER)["balance"] == 0
     assert count(db, "sandbox_refunds") == 1
+
+
+def only_refund(payments):
+    [refund] = payments.get_payment(ORDER)["refunds"]
+    return refund
+
+
+def test_a_refund_refused_for_now_is_retried_with_backoff(payments, db, monkeypatch):
+    """NOT_ENOUGH: the merchant's refundable balance is short until it is topped up."""
+    paid_order(payments, db)
+    monkeypatch.setenv("PINTUAN_FAULT", sandbox.REFUND_NOT_ENOUGH_FAULT)
+    refund = payments.refund(ORDER, PRICE, "拼团失败", "k1")
+    assert (refund["status"], refund["attempts"]) == ("requested", 1)
+    assert wait_until(lambda: only_refund(payments)["attempts"] >= 3)
+    assert only_refund(payments)["status"] == "requested"
+    assert "NOT_ENOUGH" in rows(db, "SELECT last_error FROM refunds")[0]["last_error"]
+    monkeypatch.delenv("PINTUAN_FAULT")  # topped up
+    assert wait_until(lambda: events(db, "refund_succeeded"))
+    assert payments.order_balance(ORDER)["balance"] == 0
+
+
+def test_a_refund_refused_for_good_is_stuck_until_ops_retries_it(payments, db, monkeypatch):
+    paid_order(payments, db)
+    monkeypatch.setenv("PINTUAN_FAULT", sandbox.REFUND_ABNORMAL_FAULT)
+    refund = payments.refund(ORDER, PRICE, "拼团失败", "k1")
+    assert refund["status"] == "failed"
+    stuck = payments.list_refunds("stuck")
+    assert stuck["total"] == 1 and stuck["items"][0]["id"] == refund["id"]
+    assert stuck["items"][0]["stuck"] is True
+    assert "USER_ACCOUNT_ABNORMAL" in stuck["items"][0]["last_error"]
+    check = payments.ledger_check()
+    assert (check["refunds_stuck"], check["refunds_pending"]) == (1, 0)
+
+    monkeypatch.delenv("PINTUAN_FAULT")  # the shopper's account is fixed
+    retried = payments.retry_refund(refund["id"])
+    assert (retried["status"], retried["attempts"], retried["stuck"]) == ("processing", 1, False)
+    assert wait_until(lambda: events(db, "refund_succeeded"))
+    assert payments.order_balance(ORDER) == {"paid": PRICE, "refunded": PRICE, "balance": 0}
+    assert payments.list_refunds("stuck")["total"] == 0
+    assert payments.list_refunds("succeeded")["items"][0]["id"] == refund["id"]
+    assert payments.ledger_check()["refunds_stuck"] == 0
+    with pytest.raises(Conflict) as caught:
+        payments.retry_refund(refund["id"])
+    assert caught.value.code == "refund_succeeded"
+    with pytest.raises(NotFound):
+        payments.retry_refund(refund["id"] + 1)
+    with pytest.raises(BadRequest):
+        payments.list_refunds("lost")
+
+
+def test_a_refund_not_done_after_its_tries_or_its_time_is_stuck(payments, db, monkeypatch):
+    monkeypatch.setenv("PINTUAN_REFUND_STUCK_ATTEMPTS", "3")
+    monkeypatch.setenv("PINTUAN_REFUND_STUCK_SECONDS", "1.5")
+    monkeypatch.setenv("PINTUAN_SANDBOX_REFUND_DELAY_SECONDS", "60")  # taken, not yet done
+    paid_order(payments, db)
+    paid_order(payments, db, order_id=ORDER + 1)
+    taken = payments.refund(ORDER, PRICE, "拼团失败", "k1")
+    monkeypatch.setenv("PINTUAN_FAULT", sandbox.REFUND_OUTAGE_FAULT)
+    untaken = payments.refund(ORDER + 1, PRICE, "拼团失败", "k2")
+    assert [r["id"] for r in payments.list_refunds("pending")["items"]] == [taken["id"],
+                                                                           untaken["id"]]
+    assert payments.list_refunds("stuck")["total"] == 0
+    assert wait_until(lambda: [r["id"] for r in payments.list_refunds("stuck")["items"]]
+                      == [untaken["id"]])  # its third try failed
+    assert wait_until(lambda: payments.list_refunds("stuck")["total"] == 2)  # 1.5 s passed
+    check = payments.ledger_check()
+    assert (check["refunds_pending"], check["refunds_stuck"]) == (2, 2)
 
 
 def test_a_second_transaction_for_a_paid_order_is_kept_in_the_ledger_but_not_announced(payments, db):

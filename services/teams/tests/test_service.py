@@ -168,8 +168,8 @@ class Orders:
     def join(self, team_id, user_id, quantity=1, sku_id=SKU):
         return self.rpc.teams.join_team(self.order_id(), user_id, team_id, sku_id, quantity)
 
-    def open_paid(self, campaign_id, user_id=LEADER):
-        seat = self.open(campaign_id, user_id)
+    def open_paid(self, campaign_id, user_id=LEADER, sku_id=SKU):
+        seat = self.open(campaign_id, user_id, sku_id=sku_id)
         pay(self.amqp_uri, seat["order_id"], user_id, seat["team_id"])
         assert wait_until(lambda: status_of(self.rpc, seat["team_id"]) == "open")
         return self.rpc.teams.get_team(seat["team_id"])
@@ -331,6 +331,15 @@ def test_an_active_campaign_only_extends_and_final_ones_are_locked(teams, rpc, d
     assert [e["invalidated"] for e in events] == [False, False, False, True]
 
 
+def test_catalog_reads_the_group_prices_of_a_live_campaign(teams, rpc):
+    assert rpc.teams.live_group_prices(PRODUCT) == []
+    later = rpc.teams.create_campaign(MERCHANT, campaign_data(starts_at=at(600)))
+    assert rpc.teams.live_group_prices(PRODUCT) == [
+        {"campaign_id": later["id"], "sku_id": SKU, "group_price": 1990}]
+    rpc.teams.invalidate_campaign(MERCHANT, later["id"])
+    assert rpc.teams.live_group_prices(PRODUCT) == []
+
+
 def test_campaign_pages(teams, rpc, amqp_uri):
     for product_id in range(20, 25):
         publish_product(amqp_uri, rpc, product_id=product_id)
@@ -426,6 +435,29 @@ def test_refusals_when_opening_and_joining(campaign, rpc, orders):
     assert raised.value.code == "already_in_team"
     with pytest.raises(BadRequest):
         orders.join(team["id"], 202, quantity=0)
+
+
+def test_an_order_over_the_most_one_order_may_cost_takes_no_seat(teams, rpc, orders, amqp_uri,
+                                                                db):
+    """22 of a 99,999,998-fen group price is over 2^31 fen: refused before any team or seat."""
+    dear, dear_sku = 8, 80
+    publish(amqp_uri, "catalog", "product_changed", {
+        **snapshot(product_id=dear), "skus": [{"id": dear_sku, "spec": "整箱", "price": 99_999_999}]})
+    assert wait_until(lambda: _copy_version(rpc, dear) == 1)
+    campaign = rpc.teams.create_campaign(MERCHANT, campaign_data(
+        product_id=dear, per_user_limit=99, skus=[{"sku_id": dear_sku, "group_price": 99_999_998}]))
+    before = row_counts(db)
+    with pytest.raises(BadRequest) as raised:
+        orders.open(campaign["id"], quantity=22, sku_id=dear_sku)
+    assert raised.value.code == "order_amount_too_large"
+    assert "quantity" in raised.value.details
+    assert row_counts(db) == before  # no pending team left behind
+    team = orders.open_paid(campaign["id"], user_id=301, sku_id=dear_sku)
+    with pytest.raises(BadRequest) as raised:
+        orders.join(team["id"], 201, quantity=11, sku_id=dear_sku)
+    assert raised.value.code == "order_amount_too_large"
+    assert rpc.teams.get_team(team["id"])["seats_left"] == 2
+    assert quota(db, campaign["id"], 201) in (None, 0)
 
 
 def test_open_and_join_are_idempotent_by_order_id(campaign, rpc, orders, db):

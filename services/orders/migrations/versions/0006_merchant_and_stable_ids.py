@@ -1,15 +1,15 @@
 """orders carry their shop (merchant_id); ids are never reused on SQLite
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0006
+Revises: 0005
 """
 import sqlalchemy as sa
 from alembic import op
 
 from plumbing.migrate import never_reuse_ids
 
-revision = "0004"
-down_revision = "0003"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
