@@ -78,9 +78,16 @@ class DevUp:
         return self
 
     def run(self, *command, timeout=120):
-        """Another command with this stack's settings (`./dev reset`, a second `./dev up`)."""
-        return subprocess.run(command, cwd=ROOT, env=self.env, capture_output=True, text=True,
-                              timeout=timeout)
+        """Another command with this stack's settings (`./dev reset`, a second `./dev up`), as
+        a job of its own; whatever it started is stopped by `stop()`."""
+        process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True, start_new_session=True)
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            out, err = process.communicate()
+        return subprocess.CompletedProcess(command, process.returncode, out, err)
 
     def stdout(self):
         return self.out.read_text()
@@ -131,9 +138,7 @@ class DevUp:
 
     def stop(self):
         """Whatever happened in the test, no process of this stack outlives it."""
-        if self.process is None:
-            return
-        if self.process.poll() is None:
+        if self.process is not None and self.process.poll() is None:
             self.interrupt()
             try:
                 self.process.wait(timeout=30)

@@ -63,13 +63,17 @@ def test_every_process_names_its_own_database_and_vhost(shop):
 
 def test_a_second_stack_on_the_same_vhost_is_refused(shop, tmp_path):
     second = DevUp(tmp_path, shop.vhost)
-    refused = second.run("./dev", "up", timeout=120)
+    try:
+        refused = second.run("./dev", "up", timeout=120)
+        left = second.processes()
+    finally:
+        second.stop()
     assert refused.returncode == 1
     message = refused.stderr
     assert f"already runs on RabbitMQ vhost {shop.vhost!r}" in message
     assert "rabbitmqctl add_vhost pintuan2" in message
     assert "PINTUAN_AMQP_URI=pyamqp://guest:guest@127.0.0.1:5672/pintuan2" in message
-    assert second.processes() == {}
+    assert left == {}
     assert not list(second.var.glob("*.db"))
     assert get(f"{shop.api}/api/v1/products").json()["total"] >= 12  # the first one is unharmed
 
