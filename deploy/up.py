@@ -143,15 +143,17 @@ class LogFiles(Printer):
         log.flush()
 
 
-class _NotingExit:
-    """The manager's event queue as one process's watcher sees it: an exit is noted
-    before honcho hears of it (and stops the others)."""
+class _Watched:
+    """The manager's event queue as one process's watcher thread sees it: the launcher
+    learns of a start and an exit before honcho's loop does."""
 
-    def __init__(self, events, on_exit):
-        self.events, self.on_exit = events, on_exit
+    def __init__(self, events, on_start, on_exit):
+        self.events, self.on_start, self.on_exit = events, on_start, on_exit
 
     def put(self, message):
-        if message.type == "stop":
+        if message.type == "start":
+            self.on_start(message.name, message.data["pid"])
+        elif message.type == "stop":
             self.on_exit(message.name, message.data["returncode"])
         self.events.put(message)
 
@@ -160,27 +162,51 @@ class Processes(Manager):
     """honcho's Manager, watching each process from a thread of this one rather than from
     a forked helper: Ctrl-C, which a terminal sends to the whole foreground group, then
     reaches only this process (the services run in sessions of their own), and it stops
-    them all. If one exits, honcho stops the others."""
+    them all. If one exits, honcho stops the others.
+
+    honcho learns a pid only when its loop reads the start message; a stop asked for
+    before that would fail on the missing pid and leave the process running. Here the
+    pids are known as soon as each process starts, and one that starts after the stop was
+    asked for is stopped at once."""
 
     def __init__(self, printer):
         super().__init__(printer)
         self.stopping = threading.Event()
         self.died = None  # (name, returncode) of the first process that exited unasked
+        self._lock = threading.RLock()  # RLock: a signal may arrive while the loop holds it
+        self._pids, self._exited = {}, set()
 
     def _start(self):
         for name, entry in self._processes.items():
-            events = _NotingExit(self.events, self._exited)
+            events = _Watched(self.events, self._on_start, self._on_exit)
             entry["process"] = threading.Thread(target=entry["obj"].run, args=(events, False),
                                                 name=name, daemon=True)
             entry["process"].start()
 
-    def _exited(self, name, returncode):
-        if not self.stopping.is_set() and self.died is None:
-            self.died = (name, returncode)
+    def _on_start(self, name, pid):
+        with self._lock:
+            self._pids[name] = pid
+            late = self.stopping.is_set()
+        if late:
+            self._procmgr.terminate(pid)
+
+    def _on_exit(self, name, returncode):
+        with self._lock:
+            self._exited.add(name)
+            if not self.stopping.is_set() and self.died is None:
+                self.died = (name, returncode)
 
     def terminate(self):
-        self.stopping.set()
+        with self._lock:
+            self.stopping.set()
         super().terminate()
+
+    def _killall(self, force=False):
+        with self._lock:
+            running = {name: pid for name, pid in self._pids.items() if name not in self._exited}
+        for name, pid in running.items():
+            self._system_print(f"sending {'SIGKILL' if force else 'SIGTERM'} to {name} (pid {pid})\n")
+            (self._procmgr.kill if force else self._procmgr.terminate)(pid)
 
 
 def exit_status(returncode):
@@ -306,22 +332,34 @@ def failed(reason):
     return 1
 
 
+class StopAsked(Exception):
+    """SIGINT or SIGTERM before honcho's loop took the signals over: nothing runs yet."""
+
+
+def stop_asked(signum, frame):
+    raise StopAsked()
+
+
 def main():
     logging.getLogger("amqp").setLevel(logging.ERROR)  # its notes on refused pings are noise here
+    signal.signal(signal.SIGINT, stop_asked)
+    signal.signal(signal.SIGTERM, stop_asked)
     os.environ.setdefault("PINTUAN_ENV", "dev")
     os.environ["PINTUAN_DEMO_SHOP"] = "1"
     processes = parse_procfile(PROCFILE.read_text()).processes
+    stack = None
     try:
         prepare(list(processes))
+        stack = Stack(processes)
+        return stack.run()
     except Failed as failure:
         print(f"./dev up: {failure}", file=sys.stderr, flush=True)
         return 1
-    except KeyboardInterrupt:  # nothing started yet
-        return 130
-    try:
-        return Stack(processes).run()
-    except KeyboardInterrupt:  # before honcho took over the signals: nothing started yet
-        return 130
+    except StopAsked:
+        if stack:  # its waiting threads give up
+            stack.manager.stopping.set()
+        say("stopped before any process started")
+        return 0
 
 
 if __name__ == "__main__":

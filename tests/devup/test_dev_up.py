@@ -9,6 +9,7 @@ import os
 import re
 import signal
 import subprocess
+import time
 
 import pytest
 import requests
@@ -180,4 +181,19 @@ def test_a_service_that_never_answers_stops_everything_with_one_line(tmp_path_fa
         line = one_line(stack.stderr())
         assert line.startswith("./dev up: not ready after 30s: ")
         assert "catalog (no answer to an RPC ping; see " in line
+        assert stack.processes() == {}
+
+
+def test_sigterm_while_processes_start_stops_everything(tmp_path_factory):
+    """Stopped the moment its first process runs: honcho has not yet heard of the others."""
+    with stack_of(tmp_path_factory, "term") as stack:
+        stack.start()
+        while not any(command.startswith("python -m plumbing.run")
+                      for command in stack.processes().values()):
+            assert stack.process.poll() is None, stack.stderr()
+            time.sleep(0.01)
+        stack.process.send_signal(signal.SIGTERM)  # as a supervisor stops it: the launcher only
+        assert stack.wait_exit(60) == 0, stack.stderr()
+        assert stack.stdout().rstrip().endswith("stopped every process")
+        assert stack.stderr() == ""
         assert stack.processes() == {}
