@@ -321,6 +321,10 @@ class ServiceHealth(Schema):
     service = fields.String(required=True)
     status = fields.String(required=True)
     checks = fields.Dict()
+    database = fields.String(allow_none=True, metadata={
+        "description": "the database it uses, without credentials"})
+    broker = fields.String(allow_none=True, metadata={"description": "RabbitMQ host:port"})
+    vhost = fields.String(allow_none=True, metadata={"description": "its RabbitMQ vhost"})
 
 
 class OpsHealth(Schema):

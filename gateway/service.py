@@ -321,6 +321,7 @@ def _read_health(service):
         answer = requests.get(settings.health_url(service), timeout=2)
         body = answer.json()
         return {"service": service, "status": body.get("status", "unavailable"),
-                "checks": body.get("checks", {})}
+                "checks": body.get("checks", {}), "database": body.get("database"),
+                "broker": body.get("broker"), "vhost": body.get("vhost")}
     except (requests.RequestException, ValueError) as exc:
         return {"service": service, "status": "unreachable", "checks": {"http": type(exc).__name__}}

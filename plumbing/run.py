@@ -4,6 +4,7 @@ import eventlet
 eventlet.monkey_patch()
 
 import sys  # noqa: E402
+import time  # noqa: E402
 
 from nameko.cli.run import run  # noqa: E402
 
@@ -15,6 +16,11 @@ def main(argv):
         sys.exit(f"usage: python -m plumbing.run {{{','.join(settings.SERVICE_CLASSES)}}}")
     name = argv[0]
     logs.configure(name)
+    delay = settings.slow_start_seconds(name)
+    if delay:
+        if settings.is_production():
+            sys.exit("PINTUAN_SLOW_START_SECONDS is a test knob; refused in production")
+        time.sleep(delay)
     run([settings.service_class(name)], settings.nameko_config(name))
 
 

@@ -123,6 +123,22 @@ def nameko_config(service):
     }
 
 
+def slow_start_seconds(service):
+    """Test knob `PINTUAN_SLOW_START_SECONDS`: "3" delays every process's start by 3 s,
+    "catalog=6,teams=2" only those named (a cold machine, for `./dev up`'s tests)."""
+    delays = {}
+    for part in env("PINTUAN_SLOW_START_SECONDS", "").split(","):
+        name, _, seconds = part.strip().rpartition("=")
+        if seconds:
+            delays[name or "*"] = float(seconds)
+    return delays.get(service, delays.get("*", 0.0))
+
+
+def start_timeout_seconds():
+    """How long `./dev up` waits for every process to answer before it gives up."""
+    return float(env("PINTUAN_START_TIMEOUT_SECONDS", "120"))
+
+
 def fault(name):
     """Fault injection switch for the crash tests; ignored in production."""
     return not is_production() and env("PINTUAN_FAULT") == name
