@@ -441,8 +441,9 @@ def test_an_order_over_the_most_one_order_may_cost_takes_no_seat(teams, rpc, ord
                                                                 db):
     """22 of a 99,999,998-fen group price is over 2^31 fen: refused before any team or seat."""
     dear, dear_sku = 8, 80
-    publish(amqp_uri, "catalog", "product_changed", {
-        **snapshot(product_id=dear), "skus": [{"id": dear_sku, "spec": "整箱", "price": 99_999_999}]})
+    CATALOG[dear] = {**snapshot(product_id=dear),
+                     "skus": [{"id": dear_sku, "spec": "整箱", "price": 99_999_999}]}
+    publish(amqp_uri, "catalog", "product_changed", CATALOG[dear])
     assert wait_until(lambda: _copy_version(rpc, dear) == 1)
     campaign = rpc.teams.create_campaign(MERCHANT, campaign_data(
         product_id=dear, per_user_limit=99, skus=[{"sku_id": dear_sku, "group_price": 99_999_998}]))
