@@ -246,15 +246,19 @@ class OrdersService(ServiceBase):
         return self._view(order)
 
     def _give_back_now(self, order):
-        """The seat, the per-shopper quantity and the stock go back before the shopper
-        hears the order is cancelled, so their next order (a new team in the same
-        campaign, the last unit) does not meet them still held. `order_cancelled` gives
-        them back too (a no-op by then), so a service away now only delays it."""
-        try:
-            self._release_seat_and_stock(order)
-        except AppError as refusal:
-            log.warning("order %s cancelled; its seat and stock follow from the event (%s)",
-                        order.id, refusal.code)
+        """The seat, the per-shopper quantity and the stock go back, and the WeChat Pay
+        order is closed, before the shopper hears the order is cancelled: their next order
+        (a new team in the same campaign, the last unit) does not meet them still held, and
+        the cancelled order can no longer be paid. `order_cancelled` does the same again (a
+        no-op by then), so a service away now only delays it; a payment made at this very
+        moment is refused by the close and comes back as a late payment."""
+        for give_back in (lambda: self._release_seat_and_stock(order),
+                          lambda: self.payments.close_payment(order_id=order.id)):
+            try:
+                give_back()
+            except AppError as refusal:
+                log.warning("order %s cancelled; the rest follows from its event (%s)",
+                            order.id, refusal.code)
 
     def _cancel(self, order, reason):
         store.move(self.db.session, order, domain.CANCELLED, reason)

@@ -43,19 +43,18 @@ class TeamsService(ServiceBase):
     def _keep_copy(self, snapshot):
         """A product snapshot (from catalog's event, or asked of catalog) replaces our
         copy if it is newer."""
+        session = self.db.session
         # Locked, so two versions handled at once cannot leave the older one in place.
-        copy = store.product_copy_or_none(self.db.session, snapshot["id"], lock=True)
-        if not domain.should_apply(copy.version if copy else None, snapshot["version"]):
-            return
-        copy = copy or ProductCopy(id=snapshot["id"])
-        copy.version = snapshot["version"]
-        copy.merchant_id = snapshot.get("merchant_id")
-        copy.title = snapshot["title"]
-        copy.cover_image = snapshot.get("cover_image")
-        copy.status = snapshot["status"]
-        copy.skus = [{"id": s["id"], "spec": s["spec"], "price": s["price"]}
-                     for s in snapshot["skus"]]
-        self.db.session.add(copy)
+        copy = store.product_copy_or_none(session, snapshot["id"], lock=True)
+        if copy is None:
+            try:
+                with session.begin_nested():
+                    session.add(_copied(ProductCopy(id=snapshot["id"]), snapshot))
+                return
+            except IntegrityError:  # the event and a look at catalog brought it at once
+                copy = store.product_copy_or_none(session, snapshot["id"], lock=True)
+        if domain.should_apply(copy.version, snapshot["version"]):
+            _copied(copy, snapshot)
 
     @rpc
     def get_product_copy(self, product_id):
@@ -425,6 +424,17 @@ class TeamsService(ServiceBase):
                 quota_returns[(team.campaign_id, seat.user_id)] += seat.quantity
         team.seats_taken -= len(unpaid)
         self.db.emit(TEAM_FAILED, views.team_failed(team, paid, unpaid))
+
+
+def _copied(copy, snapshot):
+    copy.version = snapshot["version"]
+    copy.merchant_id = snapshot.get("merchant_id")
+    copy.title = snapshot["title"]
+    copy.cover_image = snapshot.get("cover_image")
+    copy.status = snapshot["status"]
+    copy.skus = [{"id": s["id"], "spec": s["spec"], "price": s["price"]}
+                 for s in snapshot["skus"]]
+    return copy
 
 
 def _time(text):

@@ -201,15 +201,16 @@ def test_team_that_expires_is_refunded(stack, merchant):
     assert ledger_is_balanced()
 
 
-def test_payment_that_arrives_after_cancel_is_refunded(stack, merchant):
+def test_a_cancelled_order_cannot_be_paid_and_its_seat_is_not_kept(stack, merchant):
     campaign = new_campaign(merchant)
     _, team_id, _ = open_and_pay(campaign)
     late = shopper()
     order_id = join_team(late, campaign, team_id)["order"]["id"]
     prepay = call("POST", f"/api/v1/orders/{order_id}/pay", late, expect=200).json()["prepay_id"]
     call("POST", f"/api/v1/orders/{order_id}/cancel", late, expect=200)
-    call("POST", f"/sandbox/wechatpay/{prepay}/pay", expect=200, json={"result": "success"})
-    wait_order(late, order_id, "refunded")
+    refused = call("POST", f"/sandbox/wechatpay/{prepay}/pay", json={"result": "success"})
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "payment_closed"
+    assert order_status(late, order_id) == "cancelled"
     assert team(team_id)["member_count"] == 1  # the seat was not kept
     assert ledger_is_balanced()
 

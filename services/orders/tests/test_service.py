@@ -96,6 +96,11 @@ class FakePayments:
                 "status": "pending"}
 
     @rpc_entrypoint
+    def close_payment(self, order_id):
+        _answer("close_payment", order_id=order_id)
+        return {"order_id": order_id, "status": "closed"}
+
+    @rpc_entrypoint
     def refund(self, order_id, amount, reason, refund_key):
         _answer("refund", order_id=order_id, amount=amount, reason=reason, refund_key=refund_key)
         return {"refund_id": len(CALLS["refund"]), "amount": amount,
@@ -468,11 +473,13 @@ def test_the_shopper_cancels_an_unpaid_order_once(orders, rpc, db):
     # given back before the answer, so the shopper's next order does not meet them held
     assert called("release_seat") == [{"order_id": order["id"]}]
     assert called("release_reservation") == [{"reservation_id": f"order-{order['id']}"}]
+    assert called("close_payment") == [{"order_id": order["id"]}]  # no longer payable
 
 
 def test_a_cancel_stands_when_teams_cannot_take_the_seat_back_now(orders, rpc, db):
     order = open_team(rpc)["order"]
     REFUSALS["release_seat"] = Unavailable("service_timeout", "teams is slow")
+    REFUSALS["close_payment"] = Unavailable("service_timeout", "payments is slow")
     assert rpc.orders.cancel_order(SHOPPER, order["id"])["status"] == "cancelled"
     assert status_of(db, order["id"]) == "cancelled"
     assert len(events(db, "order_cancelled")) == 1  # teams and catalog follow from it

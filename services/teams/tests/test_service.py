@@ -275,6 +275,22 @@ def test_a_campaign_right_after_publishing_does_not_wait_for_the_event(teams, rp
     assert rpc.teams.get_product_copy(PRODUCT)["version"] == 3
 
 
+def test_a_copy_arriving_twice_at_once_is_kept_once(teams, rpc, db):
+    """The event and the look at catalog (or two campaigns created at once) may both bring
+    a product teams has never seen: one copy is kept, nobody gets a 500."""
+    CATALOG[9] = snapshot(product_id=9)
+    replies = [rpc.teams.create_campaign.call_async(MERCHANT, campaign_data(product_id=9))
+               for _ in range(4)]
+    outcomes = []
+    for reply in replies:
+        try:
+            outcomes.append(reply.result()["status"])
+        except Conflict as refused:
+            outcomes.append(refused.code)
+    assert sorted(outcomes) == ["active"] + ["campaign_overlaps"] * 3
+    assert rpc.teams.get_product_copy(9)["version"] == 1
+
+
 def test_one_live_campaign_per_product(teams, rpc):
     first = rpc.teams.create_campaign(MERCHANT, campaign_data(starts_at=at(600), ends_at=at(900)))
     with pytest.raises(Conflict) as raised:  # even with a window that does not overlap
