@@ -5,8 +5,8 @@ import re
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from gateway import schemas
 from gateway.routing import ROUTES, body_content_type
+from gateway.schemas.common import Error
 
 PATH_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 STANDARD_ERRORS = {
@@ -100,7 +100,7 @@ def build():
                                         "merchants and ops under /admin/v1."})
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
                                                "bearerFormat": "JWT"})
-    spec.components.schema("Error", schema=schemas.Error)
+    spec.components.schema("Error", schema=Error)
     for name, text in EDGE_ERRORS.values():
         spec.components.response(name, _error(text))
     paths = {}

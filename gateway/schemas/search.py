@@ -1,16 +1,10 @@
-"""Wire schemas of shopper search, listings and the home page (gateway side; the catalog
-checks everything again)."""
+"""Wire schemas of shopper search, listings and the home page."""
 from marshmallow import Schema, fields, validate
 
-from gateway.schemas import Fen, Paging, page_of
-from plumbing.validation import QueryFlag
+from gateway.schemas.common import Fen, Flag, Paging, page_of
 
 SORTS = ("relevance", "sales", "price_asc", "price_desc", "newest", "discount")
 SECTIONS = ("recommended", "hot", "specials", "group_buy", "new_arrivals")
-
-
-def Flag(description):  # noqa: N802 - reads as a field type
-    return QueryFlag(metadata={"description": description})
 
 
 class ProductSearchQuery(Paging):

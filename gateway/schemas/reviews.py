@@ -1,9 +1,8 @@
-"""Wire schemas of reviews (评价, 追评, 商家回复), feedback (投诉与建议) and order
-fulfilment (shipping, receipt), gateway side; the services check everything again."""
+"""Wire schemas of reviews (评价, 追评, 商家回复) and feedback (投诉与建议)."""
 from marshmallow import Schema, fields, validate
 
-from gateway.schemas import Paging, UploadRef, page_of
-from gateway.search_schemas import Flag
+from gateway.schemas.common import Flag, Paging, page_of
+from gateway.schemas.media import UploadRef
 from plumbing.validation import StrictBoolean, StrictInteger, Text
 
 REVIEW_FILTERS = ("all", "with_images", "good", "medium", "bad")
@@ -176,12 +175,3 @@ AdminFeedbackPage = page_of(AdminFeedback, "AdminFeedbackPage")
 class AdminFeedbackQuery(Paging):
     status = fields.String(validate=validate.OneOf(FEEDBACK_STATUSES))
     kind = fields.String(validate=validate.OneOf(FEEDBACK_KINDS))
-
-
-# --- order fulfilment -----------------------------------------------------------------------------
-
-class ShipInput(Schema):
-    carrier = Text(required=True, validate=validate.Length(1, 32),
-                            metadata={"description": "e.g. 顺丰速运"})
-    tracking_no = fields.String(required=True, validate=validate.Regexp(
-        r"^\s*[A-Za-z0-9-]{4,40}\s*$", error="Must be 4-40 letters, digits or dashes."))
