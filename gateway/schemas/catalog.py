@@ -3,8 +3,8 @@ import functools
 
 from marshmallow import Schema, fields, validate
 
-from gateway.schemas.common import URL, Fen, Paging, page_of
-from gateway.schemas.group_buy import JoinableTeam
+from gateway.schemas.common import URL, Boolean, Enum, Fen, Integer, Paging, String, Strings, Time, page_of
+from gateway.schemas.group_buy import JoinableTeam, ShopperCampaign
 from gateway.schemas.media import ImageRef
 from gateway.schemas.reviews import ReviewSummary
 from plumbing.validation import QueryFlag, StrictInteger, Text
@@ -25,12 +25,13 @@ class CategoryChange(CategoryInput):
 
 
 class Category(Schema):
-    id = fields.Integer(required=True)
-    name = fields.String(required=True)
-    parent_id = fields.Integer(allow_none=True)
-    sort_order = fields.Integer()
-    icon_url = fields.String(allow_none=True)
-    children = fields.List(fields.Nested(lambda: Category()))
+    id = Integer(3, required=True)
+    name = String("水果", required=True)
+    parent_id = Integer(1, "null: a top-level category", allow_none=True, required=True)
+    sort_order = Integer(10, "lower first", required=True)
+    icon_url = String("/media/" + "3f" * 32 + ".png", allow_none=True, required=True)
+    children = fields.List(fields.Nested(lambda: Category()), metadata={
+        "description": "a top-level category's sub-categories (in the tree only)"})
 
 
 class CategoryList(Schema):
@@ -38,12 +39,13 @@ class CategoryList(Schema):
 
 
 class Deleted(Schema):
-    deleted = fields.Integer(required=True)
+    deleted = Integer(3, "the id of what was deleted", required=True)
 
 
 class SpecGroup(Schema):
-    name = Text(required=True, validate=validate.Length(1, 20))
-    values = fields.List(SpecValue(), required=True, validate=validate.Length(1, 20))
+    name = Text(required=True, validate=validate.Length(1, 20), metadata={"example": "颜色"})
+    values = fields.List(SpecValue(), required=True, validate=validate.Length(1, 20),
+                         metadata={"example": ["红色", "黄色"]})
 
 
 class SkuInput(Schema):
@@ -90,47 +92,63 @@ class Pin(Schema):
                          metadata={"description": "lower shows first"})
 
 
+PRODUCT_STATUSES = ("draft", "published", "unpublished")
+COVER = "/media/" + "3f" * 32 + ".jpg"
+
+
 class Sku(Schema):
-    id = fields.Integer(required=True)
-    spec = fields.String(required=True)
-    spec_values = fields.List(fields.String())
-    code = fields.String(allow_none=True)
-    image_url = fields.String(allow_none=True)
-    price = Fen(required=True)
-    market_price = Fen(allow_none=True)
-    stock = fields.Integer()
+    id = Integer(101, required=True)
+    spec = String("红色 / 大", "its spec values joined, or the free-text spec", required=True)
+    spec_values = Strings(["红色", "大"], "one per spec group, in order", required=True)
+    code = String("APPLE-5KG", "the merchant's own SKU code", allow_none=True, required=True)
+    image_url = String(COVER, allow_none=True, required=True)
+    price = Fen(5990, required=True)
+    market_price = Fen(7990, "fen, the crossed-out price", allow_none=True, required=True)
+    stock = Integer(120, required=True)
 
 
-class Product(Schema):
-    id = fields.Integer(required=True)
-    title = fields.String(required=True)
-    subtitle = fields.String(allow_none=True)
-    description = fields.String(allow_none=True)
-    category_id = fields.Integer(allow_none=True)
-    image_urls = fields.List(fields.String())
-    cover_image = fields.String(allow_none=True)
-    video_url = fields.String(allow_none=True)
-    spec_groups = fields.List(fields.Nested(SpecGroup))
-    price = Fen(allow_none=True)
-    market_price = Fen(allow_none=True)
-    status = fields.String()
-    group_buy = fields.Boolean()
-    sales = fields.Integer(metadata={"description": "units sold, all time"})
-    sales_7d = fields.Integer(metadata={"description": "units sold in the last 7 days"})
-    pinned_rank = fields.Integer(allow_none=True)
-    low_stock_threshold = fields.Integer()
-    low_stock = fields.Boolean(metadata={"description": "some SKU is at or below the threshold"})
-    version = fields.Integer()
+class ProductBase(Schema):
+    """What the back office and the shopper's product page both show."""
+    id = Integer(12, required=True)
+    title = String("赣南脐橙 10斤装", required=True)
+    subtitle = String("现摘现发", allow_none=True, required=True)
+    description = String("<p>果园直发</p>", "rich text (HTML), as the merchant wrote it",
+                         allow_none=True, required=True)
+    category_id = Integer(3, allow_none=True, required=True)
+    image_urls = Strings([COVER], required=True)
+    cover_image = String(COVER, "the first image", allow_none=True, required=True)
+    video_url = String("https://video.example/orange.mp4", allow_none=True, required=True)
+    spec_groups = fields.List(fields.Nested(SpecGroup), required=True)
+    price = Fen(3990, "fen, the cheapest SKU's", allow_none=True, required=True)
+    market_price = Fen(5990, "fen, the cheapest SKU's market price", allow_none=True,
+                       required=True)
+    group_buy = Boolean(True, "a group-buy campaign runs now", required=True)
+    sales = Integer(1520, "units sold, all time", required=True)
+    sales_7d = Integer(86, "units sold in the last 7 days", required=True)
+    published_at = Time(allow_none=True, required=True)
     skus = fields.List(fields.Nested(Sku), required=True)
-    created_at = fields.String()
-    updated_at = fields.String()
-    published_at = fields.String(allow_none=True)
 
 
-class ProductDetail(Product):
-    campaign = fields.Dict(allow_none=True)
-    joinable_teams = fields.List(fields.Nested(JoinableTeam))
-    reviews = fields.Nested(ReviewSummary, metadata={
+class Product(ProductBase):
+    """A product as its merchant sees it."""
+    status = Enum(PRODUCT_STATUSES, "published", required=True)
+    pinned_rank = Integer(1, "recommended (推荐) on the home page, lower first; null: not pinned",
+                          allow_none=True, required=True)
+    low_stock_threshold = Integer(10, required=True)
+    low_stock = Boolean(False, "some SKU is at or below the threshold", required=True)
+    version = Integer(3, "grows with every change", required=True)
+    created_at = Time(required=True)
+    updated_at = Time(required=True)
+
+
+class ProductDetail(ProductBase):
+    """The shopper's product page in one call."""
+    campaign = fields.Nested(ShopperCampaign, allow_none=True, required=True, metadata={
+        "description": "the group-buy campaign running now (or to start); null: none"})
+    joinable_teams = fields.List(fields.Nested(JoinableTeam), required=True, metadata={
+        "description": "open teams one can join, which outlive their campaign until their "
+                       "own deadline"})
+    reviews = fields.Nested(ReviewSummary, required=True, metadata={
         "description": "average stars, count, share with pictures, 好评率 and the newest reviews"})
 
 
@@ -138,7 +156,7 @@ AdminProductPage = page_of(Product, "AdminProductPage")
 
 
 class AdminProductQuery(Paging):
-    status = fields.String(validate=validate.OneOf(("draft", "published", "unpublished")))
+    status = fields.String(validate=validate.OneOf(PRODUCT_STATUSES))
     category_id = fields.Integer(validate=validate.Range(min=1))
     low_stock = QueryFlag(metadata={"description": "true: a SKU at or below the threshold"})
     q = fields.String(validate=validate.Length(max=50), metadata={"description": "title contains"})

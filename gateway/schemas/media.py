@@ -6,7 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.datastructures import FileStorage
 
 from gateway.routing import MULTIPART
-from gateway.schemas.common import URL
+from gateway.schemas.common import URL, Integer, String
 
 MEDIA_PATH = re.compile(r"^/media/[0-9a-f]{64}\.(?:jpg|png|webp|gif)$")
 
@@ -47,9 +47,10 @@ class ImageUpload(Schema):
 
 
 class Image(Schema):
-    id = fields.Integer(required=True)
-    url = fields.String(required=True, metadata={"description": "/media/<sha256>.<ext>"})
-    content_type = fields.String()
-    size = fields.Integer()
-    width = fields.Integer()
-    height = fields.Integer()
+    id = Integer(31, required=True)
+    url = String("/media/" + "3f" * 32 + ".jpg", "/media/<sha256>.<ext>: what reviews, "
+                 "feedback and products take as image_urls", required=True)
+    content_type = String("image/jpeg", required=True)
+    size = Integer(48213, "bytes", required=True)
+    width = Integer(800, "pixels", required=True)
+    height = Integer(600, "pixels", required=True)

@@ -1,42 +1,53 @@
 """Wire schemas of orders, their payment and their fulfilment (shipping, receipt)."""
 from marshmallow import Schema, fields, validate
 
-from gateway.schemas.common import Fen, Paging, page_of
+from gateway.schemas.accounts import PostalAddress
+from gateway.schemas.common import Enum, Fen, Integer, Paging, String, Time, page_of
 from plumbing.validation import Text
 
 ORDER_STATUSES = ("pending_payment", "paid", "awaiting_team", "to_ship", "shipped", "completed",
                   "cancelled", "refunding", "refunded")
 
 
+ORDER_TYPES = ("normal", "team")
+
+
 class TeamOrderRef(Schema):
-    id = fields.Integer(required=True)
-    status = fields.String(required=True)
+    """Another order of the same team (查看同团订单): its id and status only."""
+    id = Integer(302, required=True)
+    status = Enum(ORDER_STATUSES, "awaiting_team", required=True)
+
+
+class OrderAddress(PostalAddress):
+    """Where the order ships: the address as it was when the order was placed."""
 
 
 class Order(Schema):
-    id = fields.Integer(required=True)
-    type = fields.String(required=True)
-    status = fields.String(required=True)
-    team_id = fields.Integer(allow_none=True)
-    campaign_id = fields.Integer(allow_none=True)
-    product_id = fields.Integer()
-    merchant_id = fields.Integer(allow_none=True, metadata={"description": "the shop"})
-    sku_id = fields.Integer()
-    quantity = fields.Integer()
-    unit_price = Fen()
-    amount = Fen(required=True)
-    title = fields.String()
-    spec = fields.String()
-    address = fields.Dict(allow_none=True)
-    pay_deadline = fields.String(allow_none=True)
-    paid_at = fields.String(allow_none=True)
-    carrier = fields.String(allow_none=True, metadata={"description": "set when shipped"})
-    tracking_no = fields.String(allow_none=True)
-    shipped_at = fields.String(allow_none=True)
-    completed_at = fields.String(allow_none=True, metadata={
-        "description": "when the shopper confirmed receipt, or it was confirmed automatically"})
-    created_at = fields.String()
-    team_order_ids = fields.List(fields.Nested(TeamOrderRef))
+    id = Integer(301, required=True)
+    type = Enum(ORDER_TYPES, "team", required=True)
+    status = Enum(ORDER_STATUSES, "pending_payment", required=True)
+    team_id = Integer(77, allow_none=True, required=True)
+    campaign_id = Integer(5, allow_none=True, required=True)
+    product_id = Integer(12, required=True)
+    merchant_id = Integer(2, "the shop", allow_none=True, required=True)
+    sku_id = Integer(101, required=True)
+    quantity = Integer(1, required=True)
+    unit_price = Fen(3990, required=True)
+    amount = Fen(3990, "fen, unit_price x quantity: what the shopper pays", required=True)
+    title = String("赣南脐橙 10斤装", "the product's title when ordered", required=True)
+    spec = String("5斤装", "the SKU's spec when ordered", required=True)
+    address = fields.Nested(OrderAddress, allow_none=True, required=True, metadata={
+        "description": "null: the shopper had no address when ordering"})
+    pay_deadline = Time("unpaid after this, it is cancelled", allow_none=True, required=True)
+    paid_at = Time(allow_none=True, required=True)
+    carrier = String("顺丰速运", "set when shipped", allow_none=True, required=True)
+    tracking_no = String("SF1234567890", allow_none=True, required=True)
+    shipped_at = Time(allow_none=True, required=True)
+    completed_at = Time("when the shopper confirmed receipt, or it was confirmed "
+                        "automatically", allow_none=True, required=True)
+    created_at = Time(required=True)
+    team_order_ids = fields.List(fields.Nested(TeamOrderRef), required=True, metadata={
+        "description": "the other orders of its team"})
 
 
 OrderPage = page_of(Order, "OrderPage")
@@ -44,10 +55,11 @@ OrderPage = page_of(Order, "OrderPage")
 
 class AdminOrder(Order):
     """The back office's view of one of its shop's orders."""
-    user_id = fields.Integer(metadata={"description": "the buyer"})
-    payment_id = fields.Integer(allow_none=True)
-    transaction_id = fields.String(allow_none=True, metadata={"description": "WeChat Pay's"})
-    shipped_by = fields.Integer(allow_none=True)
+    user_id = Integer(42, "the buyer", required=True)
+    payment_id = Integer(88, allow_none=True, required=True)
+    transaction_id = String("4200001234202601010123456789", "WeChat Pay's", allow_none=True,
+                            required=True)
+    shipped_by = Integer(2, "the staff user who shipped it", allow_none=True, required=True)
 
 
 AdminOrderPage = page_of(AdminOrder, "AdminOrderPage")
@@ -55,7 +67,7 @@ AdminOrderPage = page_of(AdminOrder, "AdminOrderPage")
 
 class OrderQuery(Paging):
     status = fields.String(validate=validate.OneOf(ORDER_STATUSES))
-    type = fields.String(validate=validate.OneOf(("normal", "team")))
+    type = fields.String(validate=validate.OneOf(ORDER_TYPES))
 
 
 class AdminOrderQuery(OrderQuery):
@@ -63,8 +75,9 @@ class AdminOrderQuery(OrderQuery):
 
 
 class PaymentStarted(Schema):
-    payment_id = fields.Integer(required=True)
-    prepay_id = fields.String(required=True)
+    payment_id = Integer(88, required=True)
+    prepay_id = String("wx20300101080000abcdef", "what wx.requestPayment needs (in the "
+                       "sandbox: POST /sandbox/wechatpay/{prepay_id}/pay)", required=True)
 
 
 class ShipInput(Schema):
