@@ -5,8 +5,8 @@ import re
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from gateway import schemas
 from gateway.routing import ROUTES, body_content_type
+from gateway.schemas.common import Error
 
 PATH_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 STANDARD_ERRORS = {
@@ -93,14 +93,29 @@ def _schema_name(schema):
     return f"{cls.__name__}Partial" if partial else cls.__name__
 
 
+NULL_OBJECT = {"type": "object", "nullable": True}
+
+
+def _nullable_reference(self, field, ret, **kwargs):
+    """A nested schema that may be null. OpenAPI 3.0 has no null type, and apispec writes
+    one as `anyOf: [{type: object, nullable: true}, {$ref}]`: generated clients read the
+    first as an object of no fields and never get the real one. `allOf: [{$ref}],
+    nullable: true` says the same in the form they understand."""
+    if NULL_OBJECT not in ret.get("anyOf", ()):
+        return {}
+    return {"allOf": [part for part in ret.pop("anyOf") if part != NULL_OBJECT], "nullable": True}
+
+
 def build():
+    marshmallow = MarshmallowPlugin(schema_name_resolver=_schema_name)
     spec = APISpec(title="Pintuan API", version="1.0.0", openapi_version="3.0.3",
-                   plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
+                   plugins=[marshmallow],
                    info={"description": "Group-buying shop: shoppers under /api/v1, "
                                         "merchants and ops under /admin/v1."})
+    marshmallow.converter.add_attribute_function(_nullable_reference)
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
                                                "bearerFormat": "JWT"})
-    spec.components.schema("Error", schema=schemas.Error)
+    spec.components.schema("Error", schema=Error)
     for name, text in EDGE_ERRORS.values():
         spec.components.response(name, _error(text))
     paths = {}

@@ -9,10 +9,11 @@ from marshmallow import Schema, fields
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from gateway import openapi, schemas
-from gateway import review_schemas as rs
-from gateway import search_schemas as ss
+from gateway import openapi
 from gateway.routing import ROUTES, load, read_json
+from gateway.schemas import accounts, catalog, group_buy
+from gateway.schemas import reviews as rs
+from gateway.schemas import search as ss
 from gateway.service import GatewayService  # noqa: F401  (registers the routes)
 from plumbing.errors import BadRequest
 from plumbing.testing import user_id_keys
@@ -63,11 +64,11 @@ def campaign(**overrides):
 @pytest.mark.parametrize("field, value", [("ends_at", "9999-12-31T23:59:59-01:00"),
                                           ("starts_at", "0001-01-01T00:00:00+01:00")])
 def test_dates_that_overflow_in_utc_are_refused(field, value):
-    assert refused(schemas.CampaignInput(), campaign(**{field: value})) == {field}
+    assert refused(group_buy.CampaignInput(), campaign(**{field: value})) == {field}
 
 
 def test_dates_travel_as_utc():
-    assert load(schemas.CampaignInput(), campaign())["ends_at"] == "2030-01-31T16:00:00Z"
+    assert load(group_buy.CampaignInput(), campaign())["ends_at"] == "2030-01-31T16:00:00Z"
 
 
 ADDRESS = {"recipient": "张三", "phone": "13800138000", "province": "浙江省", "city": "杭州市",
@@ -76,13 +77,13 @@ ADDRESS = {"recipient": "张三", "phone": "13800138000", "province": "浙江省
 
 @pytest.mark.parametrize("value", ["yes", 1, 0, "true", None])
 def test_body_booleans_are_json_true_or_false(value):
-    assert refused(schemas.AddressInput(), {**ADDRESS, "is_default": value}) == {"is_default"}
-    assert load(schemas.AddressInput(), {**ADDRESS, "is_default": True})["is_default"] is True
+    assert refused(accounts.AddressInput(), {**ADDRESS, "is_default": value}) == {"is_default"}
+    assert load(accounts.AddressInput(), {**ADDRESS, "is_default": True})["is_default"] is True
 
 
 @pytest.mark.parametrize("schema, field", [(ss.ProductSearchQuery(), "group_buy"),
                                            (ss.ProductSearchQuery(), "has_discount"),
-                                           (schemas.AdminProductQuery(), "low_stock"),
+                                           (catalog.AdminProductQuery(), "low_stock"),
                                            (rs.AdminReviewQuery(), "replied")])
 def test_query_booleans_are_true_or_false_only(schema, field):
     for value in ("1", "0", "yes", "True", "on"):
@@ -121,16 +122,16 @@ def test_no_route_takes_a_lenient_boolean():
 
 
 def test_null_clears_a_profiles_phone_and_avatar():
-    assert load(schemas.ProfileChange(), {"phone": None, "avatar_url": None}) == {
+    assert load(accounts.ProfileChange(), {"phone": None, "avatar_url": None}) == {
         "phone": None, "avatar_url": None}
-    assert refused(schemas.ProfileChange(), {"nickname": None}) == {"nickname"}
+    assert refused(accounts.ProfileChange(), {"nickname": None}) == {"nickname"}
 
 
 @pytest.mark.parametrize("schema, body, field", [
-    (schemas.ProfileChange(), {"nickname": "小\u202e明"}, "nickname"),
-    (schemas.ProfileChange(), {"nickname": "小明\n"  "二号"}, "nickname"),
-    (schemas.AddressInput(), {**ADDRESS, "detail": "文三路\x071 号"}, "detail"),
-    (schemas.ProductInput(), {"title": "脐橙\u2066", "skus": [
+    (accounts.ProfileChange(), {"nickname": "小\u202e明"}, "nickname"),
+    (accounts.ProfileChange(), {"nickname": "小明\n"  "二号"}, "nickname"),
+    (accounts.AddressInput(), {**ADDRESS, "detail": "文三路\x071 号"}, "detail"),
+    (catalog.ProductInput(), {"title": "脐橙\u2066", "skus": [
         {"spec": "5斤", "price": 1, "stock": 1}]}, "title"),
     (rs.ReviewInput(), {"order_id": 1, "stars": 5, "text": "好评\u202d"}, "text"),
     (rs.ReviewInput(), {"order_id": 1, "stars": 5, "text": "好\x1b[2J评"}, "text"),
@@ -167,12 +168,12 @@ TEAM = {"id": 5, "status": "open", "leader_id": 7, "team_size": 2, "member_count
 
 
 def test_the_public_team_page_and_product_page_show_no_user_ids():
-    assert user_id_keys(schemas.Team().dump(TEAM)) == set()
-    assert user_id_keys(schemas.ShareView().dump({"view": "join", "team": TEAM})) == set()
-    detail = schemas.ProductDetail().dump({"id": 1, "title": "橙", "skus": [], "joinable_teams": [
+    assert user_id_keys(group_buy.Team().dump(TEAM)) == set()
+    assert user_id_keys(group_buy.ShareView().dump({"view": "join", "team": TEAM})) == set()
+    detail = catalog.ProductDetail().dump({"id": 1, "title": "橙", "skus": [], "joinable_teams": [
         {"id": 5, "leader_id": 7, "member_count": 1, "seats_left": 1}]})
     assert detail["joinable_teams"] == [{"id": 5, "member_count": 1, "seats_left": 1}]
-    assert schemas.AdminTeam().dump(TEAM)["members"][0]["user_id"] == 7  # the merchant's list
+    assert group_buy.AdminTeam().dump(TEAM)["members"][0]["user_id"] == 7  # the merchant's list
 
 
 def test_openapi_documents_the_edge_errors_on_every_route():

@@ -4,8 +4,9 @@ import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from gateway import openapi, schemas
+from gateway import openapi
 from gateway.routing import ROUTES, authenticate, load, read_json, shop_scope
+from gateway.schemas import catalog, group_buy
 from gateway.service import GatewayService  # noqa: F401  (registers the routes)
 from plumbing import tokens
 from plumbing.errors import BadRequest, Forbidden, Unauthorized
@@ -74,7 +75,7 @@ def test_body_must_be_a_json_object(body):
 
 def test_validation_names_each_wrong_field():
     with pytest.raises(BadRequest) as refused:
-        load(schemas.ProductInput(), {"title": "", "skus": [{"spec": "x", "price": "9", "stock": -1}],
+        load(catalog.ProductInput(), {"title": "", "skus": [{"spec": "x", "price": "9", "stock": -1}],
                                       "colour": "red"})
     details = refused.value.details
     assert set(details) == {"title", "skus.0.price", "skus.0.stock", "colour"}
@@ -101,5 +102,5 @@ def test_openapi_names_every_schema_once():
 @pytest.mark.parametrize("quantity", [True, "1", 1.5, None])
 def test_json_numbers_must_be_whole_numbers_not_lookalikes(quantity):
     with pytest.raises(BadRequest) as refused:
-        load(schemas.OpenTeam(), {"campaign_id": 1, "sku_id": 1, "quantity": quantity})
+        load(group_buy.OpenTeam(), {"campaign_id": 1, "sku_id": 1, "quantity": quantity})
     assert list(refused.value.details) == ["quantity"]

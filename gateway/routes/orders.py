@@ -1,16 +1,14 @@
-"""Gateway routes for orders, payment, fulfilment and the WeChat Pay callbacks (mixed into
-GatewayService)."""
-from gateway import review_schemas as rs
-from gateway import schemas as s
+"""Gateway routes for orders: the shopper's (paying, cancelling, confirming receipt) and
+the merchant's (its shop's orders, shipping)."""
 from gateway.routing import route
-from plumbing import settings
-from plumbing.errors import NotFound
-from plumbing.web import http
+from gateway.schemas import orders as s
+from plumbing.rpc import RemoteService
 
-ORDERS, PAYMENT, ADMIN = "orders", "payment", "merchant"
+ORDERS, ADMIN = "orders", "merchant"
 
 
 class OrderRoutes:
+    orders = RemoteService("orders")
 
     @route("GET", "/api/v1/orders", "My orders, normal and team orders in one list", ORDERS,
            role="customer", query=s.OrderQuery(), response=s.OrderPage())
@@ -38,21 +36,6 @@ class OrderRoutes:
     def pay_order(self, request, user, order_id):
         return self.orders.start_payment(user["user_id"], order_id)
 
-    @route("POST", "/sandbox/wechatpay/<prepay_id>/pay",
-           "Dev and test only: the shopper pays in the WeChat Pay sandbox", PAYMENT,
-           body=s.SandboxPay(), response=s.SandboxPaid())
-    def sandbox_pay(self, request, body, prepay_id):
-        if settings.is_production():
-            raise NotFound("route_not_found", "The requested URL was not found on the server.")
-        return self.payments.sandbox_pay(prepay_id, body["result"])
-
-    @http("POST", "/callbacks/wechatpay/<any(payment, refund):kind>")
-    def wechatpay_callback(self, request, kind):
-        """The provider's signed notification, passed on untouched: payments verifies it."""
-        answer = self.payments.handle_notification(
-            kind, dict(request.headers), request.get_data(as_text=True))
-        return answer["status"], answer["body"]
-
     @route("GET", "/admin/v1/orders", "My shop's orders, normal and team, with their type",
            ADMIN, role="merchant", query=s.AdminOrderQuery(), response=s.AdminOrderPage())
     def admin_list_orders(self, request, user, query):
@@ -66,7 +49,7 @@ class OrderRoutes:
 
     @route("POST", "/admin/v1/orders/<int:order_id>/ship",
            "Ship an order waiting for it (发货); the same carrier and number again is a no-op",
-           ADMIN, role="merchant", body=rs.ShipInput(), response=s.AdminOrder())
+           ADMIN, role="merchant", body=s.ShipInput(), response=s.AdminOrder())
     def ship_order(self, request, user, body, order_id):
         return self.orders.ship_order(user["user_id"], order_id, body["carrier"],
                                       body["tracking_no"])

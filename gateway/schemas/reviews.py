@@ -1,9 +1,8 @@
-"""Wire schemas of reviews (评价, 追评, 商家回复), feedback (投诉与建议) and order
-fulfilment (shipping, receipt), gateway side; the services check everything again."""
+"""Wire schemas of reviews (评价, 追评, 商家回复) and feedback (投诉与建议)."""
 from marshmallow import Schema, fields, validate
 
-from gateway.schemas import Paging, UploadRef, page_of
-from gateway.search_schemas import Flag
+from gateway.schemas.common import Boolean, Enum, Flag, Float, Integer, Paging, String, Strings, Time, page_of
+from gateway.schemas.media import UploadRef
 from plumbing.validation import StrictBoolean, StrictInteger, Text
 
 REVIEW_FILTERS = ("all", "with_images", "good", "medium", "bad")
@@ -53,65 +52,72 @@ class AdminReviewQuery(Paging):
 
 # --- reviews: answers ----------------------------------------------------------------------
 
+UPLOAD = "/media/" + "3f" * 32 + ".jpg"
+
+
 class ReviewAuthor(Schema):
-    display_name = fields.String(required=True, metadata={"description": "匿名用户 when anonymous"})
-    nickname = fields.String(metadata={"description": "masked (小**) when anonymous"})
-    avatar_url = fields.String(allow_none=True)
-    anonymous = fields.Boolean()
+    display_name = String("小明", "匿名用户 when anonymous", required=True)
+    nickname = String("小明", "masked (小**) when anonymous", required=True)
+    avatar_url = String("https://img.example/avatar.png", "null when anonymous",
+                        allow_none=True, required=True)
+    anonymous = Boolean(False, required=True)
 
 
 class FollowUp(Schema):
-    text = fields.String(required=True)
-    image_urls = fields.List(fields.String())
-    created_at = fields.String()
+    text = String("用了一周，依然很好", required=True)
+    image_urls = Strings([UPLOAD], required=True)
+    created_at = Time(required=True)
 
 
 class ReviewReply(Schema):
-    text = fields.String(required=True)
-    replied_at = fields.String()
-    edited_at = fields.String(allow_none=True)
+    text = String("感谢支持！", required=True)
+    replied_at = Time(required=True)
+    edited_at = Time(allow_none=True, required=True)
 
 
 class Review(Schema):
-    id = fields.Integer(required=True)
-    product_id = fields.Integer()
-    sku_id = fields.Integer()
-    spec = fields.String()
-    stars = fields.Integer(required=True)
-    text = fields.String()
-    image_urls = fields.List(fields.String())
-    has_images = fields.Boolean()
+    id = Integer(21, required=True)
+    product_id = Integer(12, required=True)
+    sku_id = Integer(101, required=True)
+    spec = String("5斤装", required=True)
+    stars = Integer(5, "1-5", required=True)
+    text = String("很甜，包装很好", required=True)
+    image_urls = Strings([UPLOAD], required=True)
+    has_images = Boolean(True, required=True)
     author = fields.Nested(ReviewAuthor, required=True)
-    created_at = fields.String()
-    follow_up = fields.Nested(FollowUp, allow_none=True)
-    reply = fields.Nested(ReviewReply, allow_none=True)
+    created_at = Time(required=True)
+    follow_up = fields.Nested(FollowUp, allow_none=True, required=True,
+                              metadata={"description": "追评; null: none yet"})
+    reply = fields.Nested(ReviewReply, allow_none=True, required=True,
+                          metadata={"description": "商家回复; null: none yet"})
 
 
 class MyReview(Review):
-    order_id = fields.Integer()
-    anonymous = fields.Boolean()
+    order_id = Integer(301, required=True)
+    anonymous = Boolean(False, required=True)
 
 
 class AdminReview(Review):
-    order_id = fields.Integer()
-    replied = fields.Boolean()
+    order_id = Integer(301, required=True)
+    replied = Boolean(True, required=True)
 
 
 class FilterCounts(Schema):
-    all = fields.Integer()
-    with_images = fields.Integer()
-    good = fields.Integer()
-    medium = fields.Integer()
-    bad = fields.Integer()
+    all = Integer(12, required=True)
+    with_images = Integer(4, required=True)
+    good = Integer(10, "4-5 stars", required=True)
+    medium = Integer(1, "3 stars", required=True)
+    bad = Integer(1, "1-2 stars", required=True)
 
 
 class ReviewPage(Schema):
     items = fields.List(fields.Nested(Review), required=True)
-    total = fields.Integer(required=True)
-    page = fields.Integer()
-    page_size = fields.Integer()
-    filter = fields.String()
-    counts = fields.Nested(FilterCounts, metadata={"description": "how many under each filter"})
+    total = Integer(12, required=True)
+    page = Integer(1, required=True)
+    page_size = Integer(10, required=True)
+    filter = Enum(REVIEW_FILTERS, "all", "the filter (tab) of this page", required=True)
+    counts = fields.Nested(FilterCounts, required=True,
+                           metadata={"description": "how many under each filter"})
 
 
 MyReviewPage = page_of(MyReview, "MyReviewPage")
@@ -120,12 +126,14 @@ AdminReviewPage = page_of(AdminReview, "AdminReviewPage")
 
 class ReviewSummary(Schema):
     """The product page's block (the product detail carries it as `reviews`)."""
-    average = fields.Float(allow_none=True, metadata={"description": "one decimal; null: none"})
-    count = fields.Integer(required=True)
-    with_images_count = fields.Integer()
-    with_images_share = fields.Float(metadata={"description": "0-1, two decimals"})
-    good_share = fields.Float(metadata={"description": "0-1, two decimals: 好评率"})
-    first = fields.List(fields.Nested(Review), metadata={"description": "the newest three"})
+    average = Float(4.8, "stars, one decimal; null: no reviews", allow_none=True,
+                    required=True)
+    count = Integer(12, required=True)
+    with_images_count = Integer(4, required=True)
+    with_images_share = Float(0.33, "0-1, two decimals", required=True)
+    good_share = Float(0.92, "0-1, two decimals: 好评率", required=True)
+    first = fields.List(fields.Nested(Review), required=True,
+                        metadata={"description": "the newest three"})
 
 
 # --- feedback (投诉与建议) ------------------------------------------------------------------------
@@ -147,26 +155,26 @@ class FeedbackReplyInput(Schema):
 
 
 class Feedback(Schema):
-    id = fields.Integer(required=True)
-    kind = fields.String(required=True)
-    content = fields.String()
-    image_urls = fields.List(fields.String())
-    order_id = fields.Integer(allow_none=True)
-    product_id = fields.Integer(allow_none=True)
-    contact = fields.String(allow_none=True)
-    status = fields.String(required=True, metadata={"description": "open, processing, resolved"})
-    status_label = fields.String(metadata={"description": "待处理, 处理中, 已解决"})
-    reply = fields.String(allow_none=True)
-    replied_at = fields.String(allow_none=True)
-    created_at = fields.String()
-    updated_at = fields.String()
+    id = Integer(6, required=True)
+    kind = Enum(FEEDBACK_KINDS, "complaint", required=True)
+    content = String("发货太慢了，希望改进", required=True)
+    image_urls = Strings([UPLOAD], required=True)
+    order_id = Integer(301, "the order it is about", allow_none=True, required=True)
+    product_id = Integer(12, "the product it is about", allow_none=True, required=True)
+    contact = String("13800138000", allow_none=True, required=True)
+    status = Enum(FEEDBACK_STATUSES, "open", required=True)
+    status_label = String("待处理", "待处理, 处理中, 已解决", required=True)
+    reply = String("已联系快递加急", allow_none=True, required=True)
+    replied_at = Time(allow_none=True, required=True)
+    created_at = Time(required=True)
+    updated_at = Time(required=True)
 
 
 class AdminFeedback(Feedback):
-    user_id = fields.Integer()
-    merchant_id = fields.Integer(allow_none=True, metadata={
-        "description": "the shop it is about; null: the platform (answered by ops)"})
-    replied_by = fields.Integer(allow_none=True)
+    user_id = Integer(42, required=True)
+    merchant_id = Integer(2, "the shop it is about; null: the platform (answered by ops)",
+                          allow_none=True, required=True)
+    replied_by = Integer(2, allow_none=True, required=True)
 
 
 FeedbackPage = page_of(Feedback, "FeedbackPage")
@@ -176,12 +184,3 @@ AdminFeedbackPage = page_of(AdminFeedback, "AdminFeedbackPage")
 class AdminFeedbackQuery(Paging):
     status = fields.String(validate=validate.OneOf(FEEDBACK_STATUSES))
     kind = fields.String(validate=validate.OneOf(FEEDBACK_KINDS))
-
-
-# --- order fulfilment -----------------------------------------------------------------------------
-
-class ShipInput(Schema):
-    carrier = Text(required=True, validate=validate.Length(1, 32),
-                            metadata={"description": "e.g. 顺丰速运"})
-    tracking_no = fields.String(required=True, validate=validate.Regexp(
-        r"^\s*[A-Za-z0-9-]{4,40}\s*$", error="Must be 4-40 letters, digits or dashes."))

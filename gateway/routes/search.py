@@ -1,11 +1,13 @@
-"""Gateway routes for shopper search, listing and the home page (mixed into GatewayService)."""
-from gateway import search_schemas as s
+"""Gateway routes for shopper search, listings and the home page."""
 from gateway.routing import route
+from gateway.schemas import search as s
+from plumbing.rpc import RemoteService
 
 SHOP = "shop"
 
 
 class SearchRoutes:
+    catalog = RemoteService("catalog")
 
     @route("GET", "/api/v1/products", "Search and filter published products", SHOP,
            query=s.ProductSearchQuery(), response=s.ListingPage())

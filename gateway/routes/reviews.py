@@ -1,14 +1,17 @@
-"""Gateway routes for reviews (评价, 追评, 商家回复) and feedback (投诉与建议), mixed into
-GatewayService. The catalog service holds both; a new review carries its author's
-nickname and avatar as accounts has them now."""
-from gateway import review_schemas as rs
-from gateway import schemas as s
+"""Gateway routes for reviews (评价, 追评, 商家回复) and feedback (投诉与建议). The catalog
+service holds both; a new review carries its author's nickname and avatar as accounts
+has them now."""
 from gateway.routing import route, shop_scope
+from gateway.schemas import common as s
+from gateway.schemas import reviews as rs
+from plumbing.rpc import RemoteService
 
 REVIEWS, FEEDBACK, ADMIN = "reviews", "feedback", "merchant"
 
 
 class ReviewRoutes:
+    accounts = RemoteService("accounts")
+    catalog = RemoteService("catalog")
 
     # --- shoppers: reviews ------------------------------------------------------------
 

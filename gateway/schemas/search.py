@@ -1,16 +1,10 @@
-"""Wire schemas of shopper search, listings and the home page (gateway side; the catalog
-checks everything again)."""
+"""Wire schemas of shopper search, listings and the home page."""
 from marshmallow import Schema, fields, validate
 
-from gateway.schemas import Fen, Paging, page_of
-from plumbing.validation import QueryFlag
+from gateway.schemas.common import Boolean, Enum, Fen, Flag, Integer, Paging, String, page_of
 
 SORTS = ("relevance", "sales", "price_asc", "price_desc", "newest", "discount")
 SECTIONS = ("recommended", "hot", "specials", "group_buy", "new_arrivals")
-
-
-def Flag(description):  # noqa: N802 - reads as a field type
-    return QueryFlag(metadata={"description": description})
 
 
 class ProductSearchQuery(Paging):
@@ -21,23 +15,25 @@ class ProductSearchQuery(Paging):
                                  metadata={"description": "a top category includes its children"})
     sort = fields.String(validate=validate.OneOf(SORTS), metadata={
         "description": "default: relevance with q, newest without"})
-    min_price = Fen(validate=validate.Range(min=0), metadata={"description": "fen, shown price"})
-    max_price = Fen(validate=validate.Range(min=0), metadata={"description": "fen, shown price"})
+    min_price = fields.Integer(validate=validate.Range(min=0),
+                               metadata={"description": "fen, shown price"})
+    max_price = fields.Integer(validate=validate.Range(min=0),
+                               metadata={"description": "fen, shown price"})
     group_buy = Flag("true: only products in a group-buy campaign running now")
     has_discount = Flag("true: only products below their market price")
 
 
 class ListingItem(Schema):
-    id = fields.Integer(required=True)
-    title = fields.String(required=True)
-    subtitle = fields.String(allow_none=True)
-    cover_image = fields.String(allow_none=True)
-    price = Fen(metadata={"description": "fen, the cheapest SKU's"})
-    market_price = Fen(allow_none=True)
-    group_buy = fields.Boolean()
-    group_price = Fen(allow_none=True, metadata={
-        "description": "fen, the lowest group price of a campaign running now"})
-    sales = fields.Integer(metadata={"description": "units sold, all time"})
+    id = Integer(12, required=True)
+    title = String("赣南脐橙 10斤装", required=True)
+    subtitle = String("现摘现发", allow_none=True, required=True)
+    cover_image = String("/media/" + "3f" * 32 + ".jpg", allow_none=True, required=True)
+    price = Fen(5990, "fen, the cheapest SKU's", required=True)
+    market_price = Fen(7990, allow_none=True, required=True)
+    group_buy = Boolean(True, "a group-buy campaign runs now", required=True)
+    group_price = Fen(3990, "fen, the lowest group price of a campaign running now",
+                      allow_none=True, required=True)
+    sales = Integer(1520, "units sold, all time", required=True)
 
 
 ListingPage = page_of(ListingItem, "ListingPage")
@@ -49,8 +45,8 @@ class HomeQuery(Schema):
 
 
 class HomeSection(Schema):
-    key = fields.String(required=True, validate=validate.OneOf(SECTIONS))
-    title = fields.String(required=True)
+    key = Enum(SECTIONS, "hot", required=True)
+    title = String("热销", required=True)
     items = fields.List(fields.Nested(ListingItem), required=True)
 
 
