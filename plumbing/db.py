@@ -70,9 +70,13 @@ class Unit:
         self._worker_ctx = worker_ctx
         self.emitted = 0
 
-    def emit(self, event_type, data):
+    def emit(self, event):
+        """Add a declared event (contract.events) of this service to the transaction."""
+        service = self._worker_ctx.service_name
+        if event.source != service:
+            raise TypeError(f"{service} cannot send {event.source}'s event {event.name}")
         self.emitted += 1
-        return messaging.add_event(self.session, event_type, data,
+        return messaging.add_event(self.session, event,
                                    request_id=self._worker_ctx.data.get(logs.REQUEST_ID_KEY))
 
     def claim(self, event_id, handler):

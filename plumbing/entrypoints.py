@@ -177,22 +177,34 @@ class ReliableEventHandler(EventHandler):
                                  headers=headers, message_id=message.properties.get("message_id"))
 
 
-def event_handler(source_service, event_type):
-    """Decorate `def on_x(self, event)`; the service must have `db = Database()`.
+class UnknownVersion(Exception):
+    """An event of a version this handler was not written for: it waits in the dead
+    letters until a handler that reads it is deployed."""
 
-    `event` is an `Event(id, type, occurred_at, data)`. The handler runs at most
-    once per event id, however often the event is delivered.
+
+def event_handler(declared):
+    """Decorate `def on_x(self, event)` to handle the declared event class `declared`
+    (contract.events); the service must have `db = Database()`.
+
+    `event` is an `Event(id, type, occurred_at, data)` whose `data` is an instance of
+    `declared`, read from the payload. The handler runs at most once per event id,
+    however often the event is delivered.
     """
     def decorate(fn):
         @functools.wraps(fn)
         def handle(self, envelope):
+            version = envelope.get("version", 1)
+            if version != declared.event_version:
+                raise UnknownVersion(f"{declared.key()} version {version}; this handler "
+                                     f"reads version {declared.event_version}")
             event = Event(envelope["event_id"], envelope["type"],
-                          envelope.get("occurred_at"), envelope["data"])
+                          envelope.get("occurred_at"), declared.from_data(envelope["data"]))
             if not self.db.claim(event.id, f"{fn.__module__}.{fn.__qualname__}"):
                 log.info("event %s already handled by %s", event.id, fn.__name__)
                 return None
             return fn(self, event)
-        return ReliableEventHandler.decorator(source_service, event_type)(handle)
+        handle.handles = declared  # read by contract.wiring
+        return ReliableEventHandler.decorator(declared.source, declared.name)(handle)
     return decorate
 
 

@@ -66,16 +66,22 @@ def drop_tables(op):
     op.drop_table("outbox")
 
 
-def add_event(session, event_type, data, request_id=None):
-    """Record an event in the caller's transaction; returns its id."""
-    event_id = str(uuid.uuid4())
+def envelope(event, event_id=None, occurred_at=None):
+    """The message body of a declared event (see the contract package): its payload,
+    checked against its declaration when it was built, and its version."""
+    return {"event_id": event_id or str(uuid.uuid4()), "type": event.name,
+            "version": event.event_version, "occurred_at": clock.isoformat(occurred_at or clock.now()),
+            "data": event.to_data()}
+
+
+def add_event(session, event, request_id=None):
+    """Record a declared event in the caller's transaction; returns its id."""
+    body = envelope(event)
     session.execute(outbox.insert().values(
-        event_id=event_id, event_type=event_type,
-        payload=json.dumps({"event_id": event_id, "type": event_type,
-                            "occurred_at": clock.isoformat(clock.now()), "data": data},
-                           ensure_ascii=False),
+        event_id=body["event_id"], event_type=event.name,
+        payload=json.dumps(body, ensure_ascii=False),
         request_id=request_id, created_at=clock.now()))
-    return event_id
+    return body["event_id"]
 
 
 def claim_event(session, event_id, handler):

@@ -1,20 +1,17 @@
 """Helpers for services' tests: play another service's events, read what one emitted."""
 import json
 import time
-import uuid
 
 import sqlalchemy as sa
 from kombu import Exchange
 from nameko.amqp.publish import Publisher
 
 from plumbing import messaging
-from plumbing.clock import isoformat
 
 
-def event_envelope(event_type, data, event_id=None, occurred_at=None):
-    """The message body the outbox relay publishes."""
-    return {"event_id": event_id or str(uuid.uuid4()), "type": event_type,
-            "occurred_at": isoformat(occurred_at), "data": data}
+def event_envelope(event, event_id=None, occurred_at=None):
+    """The message body the outbox relay publishes for a declared event."""
+    return messaging.envelope(event, event_id, occurred_at)
 
 
 def publish_envelope(amqp_uri, source, envelope):
@@ -24,9 +21,10 @@ def publish_envelope(amqp_uri, source, envelope):
     return envelope
 
 
-def publish_event(amqp_uri, source, event_type, data, event_id=None):
-    """Publish an event as `source`'s outbox relay would; returns its id."""
-    return publish_envelope(amqp_uri, source, event_envelope(event_type, data, event_id))["event_id"]
+def publish_event(amqp_uri, event, event_id=None, occurred_at=None):
+    """Publish a declared event as its source's outbox relay would; returns its id."""
+    return publish_envelope(amqp_uri, event.source,
+                            event_envelope(event, event_id, occurred_at))["event_id"]
 
 
 def outbox_events(engine, event_type):

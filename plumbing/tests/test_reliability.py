@@ -30,6 +30,25 @@ jobs = sa.Table("jobs", kit_tables, sa.Column("id", sa.Integer, primary_key=True
 LISTENER_FAILURES = {"remaining": 0}
 
 
+class Noted:
+    """An event as the kit sees a declared one (the services' come from contract.events)."""
+    source, name, event_version = "kitemitter", "noted", 1
+
+    def __init__(self, value):
+        self.value = value
+
+    def to_data(self):
+        return {"value": self.value}
+
+    @classmethod
+    def from_data(cls, data):
+        return cls(data["value"])
+
+    @classmethod
+    def key(cls):
+        return f"{cls.source}.{cls.name}"
+
+
 class Emitter(ServiceBase):
     name = "kitemitter"
     db = Database()
@@ -37,7 +56,7 @@ class Emitter(ServiceBase):
     @rpc
     def record(self, value, fail=False):
         self.db.session.execute(notes.insert().values(value=value))
-        self.db.emit("noted", {"value": value})
+        self.db.emit(Noted(value))
         if fail:
             raise Conflict("asked_to_fail", "The test asked this call to fail.")
         return value
@@ -54,12 +73,12 @@ class Listener(ServiceBase):
     emitter = RemoteService("kitemitter", timeout=0.5)
     nobody = RemoteService("kitnobody", timeout=0.5)
 
-    @event_handler("kitemitter", "noted")
+    @event_handler(Noted)
     def on_noted(self, event):
         if LISTENER_FAILURES["remaining"]:
             LISTENER_FAILURES["remaining"] -= 1
             raise RuntimeError("simulated handler failure")
-        self.db.session.execute(seen.insert().values(event_id=event.id, value=event.data["value"]))
+        self.db.session.execute(seen.insert().values(event_id=event.id, value=event.data.value))
 
     @rpc
     def ask_slow_emitter(self):
@@ -197,6 +216,18 @@ def test_handler_that_keeps_failing_is_dead_lettered_then_replayed(kit_dbs, star
     assert _depth(amqp_uri, DLQ) == 0
 
 
+def test_event_of_an_unknown_version_waits_in_the_dead_letters(kit_dbs, start, amqp_uri):
+    start(Listener)
+    newer = {"event_id": "22222222-2222-2222-2222-222222222222", "type": "noted",
+             "version": 2, "occurred_at": None, "data": {"value": "from the future"}}
+    Publisher(amqp_uri).publish(newer, exchange=Exchange("kitemitter.events", type="topic"),
+                                routing_key="noted")
+    assert _eventually(lambda: _depth(amqp_uri, DLQ) == 1)
+    [parked] = deadletters.peek(amqp_uri, DLQ)
+    assert "version 2" in parked["headers"]["x-pintuan-error"]
+    assert _rows(kit_dbs["listener"], seen) == []
+
+
 def test_two_replicas_publish_each_outbox_row_once(kit_dbs, start, amqp_uri):
     tap = Queue("kit-tap", exchange=Exchange("kitemitter.events", type="topic"),
                 routing_key="noted", durable=False, auto_delete=False)
@@ -205,7 +236,7 @@ def test_two_replicas_publish_each_outbox_row_once(kit_dbs, start, amqp_uri):
         conn.channel().queue_purge("kit-tap")
     with sa.orm.Session(kit_dbs["emitter"]) as session, session.begin():
         for i in range(300):
-            messaging.add_event(session, "noted", {"value": str(i)})
+            messaging.add_event(session, Noted(str(i)))
     start(Emitter)
     start(Emitter)
     assert _eventually(lambda: messaging.backlog(sa.orm.Session(kit_dbs["emitter"])) == 0, 20)

@@ -83,4 +83,4 @@ def test_another_process_writing_is_waited_for_without_freezing_the_hub(engine, 
         holder.wait(timeout=10)
     assert count(engine) == 101  # it waited for the other writer, then saw its write
     assert waited > 0.3
-    assert ticked_meanwhile >= 10  # other greenlets ran while it waited
+    assert ticked_meanwhile >= 5  # other greenlets ran while it waited (a frozen hub: 0-1)

@@ -3,6 +3,7 @@
 Users log in (shoppers with WeChat, staff with a password) and get a token signed
 here and checked at the gateway; they keep a profile and delivery addresses.
 """
+from contract import events
 from plumbing import clock, tokens
 from plumbing.db import Database
 from plumbing.entrypoints import rpc, timer
@@ -30,7 +31,7 @@ class AccountsService(ServiceBase):
         openid = self.wechat.code2session(args["code"])["openid"]
         user, created = store.customer_for_openid(self.db.session, openid, args["invite_code"])
         if created:
-            self.db.emit("user_registered", {"user_id": user.id, "invited_by": user.invited_by})
+            self.db.emit(events.UserRegistered(user_id=user.id, invited_by=user.invited_by))
         return {**_login_result(user), "created": created}
 
     @rpc

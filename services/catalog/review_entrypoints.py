@@ -5,6 +5,7 @@ reviews.py, queries in review_store.py, answers and event payloads in review_vie
 Catalog learns which orders may be reviewed from `orders.order_completed`; the
 gateway passes the author's nickname and avatar (from accounts) with a new review.
 """
+from contract import events
 from plumbing import clock
 from plumbing.entrypoints import event_handler, rpc
 from plumbing.errors import NotFound
@@ -14,17 +15,15 @@ from services.catalog import review_views as views
 from services.catalog import reviews
 from services.catalog.review_models import Feedback, Review
 
-REVIEW_REPLIED = "review_replied"
-FEEDBACK_ANSWERED = "feedback_answered"
-
 
 class ReviewEntrypoints:
 
     # --- which orders may be reviewed ----------------------------------------------------
 
-    @event_handler("orders", "order_completed")
+    @event_handler(events.OrderCompleted)
     def on_order_completed(self, event):
-        store.add_reviewable(self.db.session, schemas.load(schemas.OrderCompleted, event.data))
+        store.add_reviewable(self.db.session, schemas.load(schemas.OrderCompleted,
+                                                             event.data.to_data()))
 
     # --- shoppers: reviews -----------------------------------------------------------------
 
@@ -152,7 +151,7 @@ class ReviewEntrypoints:
             row.reply, row.replied_by = args["reply"], args["merchant_id"]
             if change == "new":
                 row.replied_at = now
-                self.db.emit(REVIEW_REPLIED, views.review_replied(row))
+                self.db.emit(views.review_replied(row))
             else:
                 row.reply_edited_at = now
         return views.admin_review(row)
@@ -223,7 +222,7 @@ class ReviewEntrypoints:
         now = clock.now()
         row.reply, row.replied_by, row.replied_at, row.updated_at = (
             args["reply"], args["staff_id"], now, now)
-        self.db.emit(FEEDBACK_ANSWERED, views.feedback_answered(row))
+        self.db.emit(views.feedback_answered(row))
         return views.admin_feedback(row)
 
     def _check_uploads(self, image_urls):

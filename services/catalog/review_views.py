@@ -3,6 +3,7 @@
 A public review never carries a user id or an order id; the author's own view adds
 the order, the merchant's back office adds the order and whether it has replied.
 """
+from contract import events
 from plumbing.clock import isoformat
 from services.catalog import reviews
 
@@ -58,8 +59,8 @@ def admin_feedback(row):
 # --- event payloads ------------------------------------------------------------------------
 
 def review_replied(row):
-    return {"review_id": row.id, "user_id": row.user_id, "product_id": row.product_id}
+    return events.ReviewReplied(review_id=row.id, user_id=row.user_id, product_id=row.product_id)
 
 
 def feedback_answered(row):
-    return {"feedback_id": row.id, "user_id": row.user_id, "status": row.status}
+    return events.FeedbackAnswered(feedback_id=row.id, user_id=row.user_id, status=row.status)

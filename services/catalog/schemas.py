@@ -5,13 +5,12 @@ Schemas check shape, types and single-field ranges; rules that involve several
 fields or the stored state (spec uniqueness, market price vs price, SKU count)
 live in domain.py.
 """
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from plumbing.validation import (
     StrictBoolean,
     StrictInteger,
     Text,
-    UtcDateTime,
     load,  # noqa: F401  (the services' one loader)
 )
 from services.catalog import domain, images
@@ -236,30 +235,3 @@ class ReservationItem(Schema):
 class ReserveArgs(ReservationArgs):
     items = fields.List(fields.Nested(ReservationItem), required=True,
                         validate=validate.Length(min=1, max=domain.MAX_SKUS))
-
-
-# --- events from other services ------------------------------------------------------
-# Only the fields catalog reads are kept, so a producer may add fields; a payload
-# missing one fails the handler and ends in the dead-letter queue, never half-applied.
-
-class EventData(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-
-class GroupPrice(EventData):
-    sku_id = Id(required=True)
-    group_price = Fen(required=True)
-
-
-class CampaignChanged(EventData):
-    id = Id(required=True)
-    product_id = Id(required=True)
-    starts_at = UtcDateTime(required=True)
-    ends_at = UtcDateTime(required=True)
-    invalidated = StrictBoolean(required=True)
-    skus = fields.List(fields.Nested(GroupPrice), required=True)
-
-
-class OrderEvent(EventData):
-    order_id = Id(required=True)

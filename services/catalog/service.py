@@ -13,6 +13,7 @@ media directory, with a row each in `images`.
 import base64
 from datetime import datetime, timezone
 
+from contract import events
 from plumbing import clock, settings
 from plumbing.db import Database
 from plumbing.entrypoints import event_handler, rpc
@@ -25,9 +26,6 @@ from services.catalog import demo, domain, images, schemas, search_index, store,
 from services.catalog.models import Category, Product, ProductCampaign, Sku
 from services.catalog.review_entrypoints import ReviewEntrypoints
 from services.catalog.search_entrypoints import SearchEntrypoints
-
-PRODUCT_CHANGED = "product_changed"
-STOCK_LOW = "stock_low"
 
 
 class CatalogService(SearchEntrypoints, ReviewEntrypoints, ServiceBase):
@@ -187,7 +185,7 @@ class CatalogService(SearchEntrypoints, ReviewEntrypoints, ServiceBase):
     def product_snapshot(self, merchant_id, product_id):
         """The merchant's product as `product_changed` carries it, now: for a service
         whose copy may not have heard of a change the merchant made a moment ago."""
-        return views.snapshot(self._owned(merchant_id, product_id))
+        return views.snapshot(self._owned(merchant_id, product_id)).to_data()
 
     # --- shoppers ---------------------------------------------------------------------
 
@@ -262,39 +260,37 @@ class CatalogService(SearchEntrypoints, ReviewEntrypoints, ServiceBase):
         order whose reserve never happened."""
         return self._release(self._reservation_id(reservation_id))
 
-    @event_handler("orders", "order_to_ship")
+    @event_handler(events.OrderToShip)
     def on_order_to_ship(self, event):
         """The order's units are sold. A reservation that is missing or was released
         fails the handler, so the event ends in the dead-letter queue for a person."""
-        order_id = schemas.load(schemas.OrderEvent, event.data)["order_id"]
-        self._commit(domain.order_reservation_id(order_id))
+        self._commit(domain.order_reservation_id(event.data.order_id))
 
-    @event_handler("orders", "order_cancelled")
+    @event_handler(events.OrderCancelled)
     def on_order_cancelled(self, event):
-        order_id = schemas.load(schemas.OrderEvent, event.data)["order_id"]
-        self._release(domain.order_reservation_id(order_id))
+        self._release(domain.order_reservation_id(event.data.order_id))
 
-    @event_handler("orders", "order_refunded")
+    @event_handler(events.OrderRefunded)
     def on_order_refunded(self, event):
         """Refunded before it shipped (team failed, seat refused): its units go back.
         After a cancellation they are back already, and this is a no-op. A committed
         reservation (a shipped order) is not this flow: the handler fails on it, and
         the event waits in the dead-letter queue for a person."""
-        order_id = schemas.load(schemas.OrderEvent, event.data)["order_id"]
-        self._release(domain.order_reservation_id(order_id))
+        self._release(domain.order_reservation_id(event.data.order_id))
 
     # --- campaigns (teams' own; catalog keeps their windows) ----------------------
 
-    @event_handler("teams", "campaign_changed")
+    @event_handler(events.CampaignChanged)
     def on_campaign_changed(self, event):
-        data = schemas.load(schemas.CampaignChanged, event.data)
-        incoming = {"product_id": data["product_id"], "starts_at": data["starts_at"],
-                    "ends_at": data["ends_at"], "invalidated": data["invalidated"],
-                    "group_prices": data["skus"], "changed_at": _occurred_at(event)}
-        row = store.campaign(self.db.session, data["id"])
+        data = event.data
+        incoming = {"product_id": data.product_id, "starts_at": data.starts_at,
+                    "ends_at": data.ends_at, "invalidated": data.invalidated,
+                    "group_prices": [price.model_dump() for price in data.skus],
+                    "changed_at": _occurred_at(event)}
+        row = store.campaign(self.db.session, data.id)
         copy = domain.campaign_copy(views.campaign(row) if row else None, incoming)
         if row is None:
-            self.db.session.add(ProductCampaign(id=data["id"], **copy))
+            self.db.session.add(ProductCampaign(id=data.id, **copy))
         else:
             for field, value in copy.items():
                 setattr(row, field, value)
@@ -388,7 +384,7 @@ class CatalogService(SearchEntrypoints, ReviewEntrypoints, ServiceBase):
         self.db.session.add(product)
         self.db.session.flush()
         search_index.refresh(self.db.session, product)
-        self.db.emit(PRODUCT_CHANGED, views.snapshot(product))
+        self.db.emit(views.snapshot(product))
         return self._admin_view(product)
 
     def _admin_view(self, product):
@@ -406,8 +402,7 @@ class CatalogService(SearchEntrypoints, ReviewEntrypoints, ServiceBase):
         if domain.low_stock_crossed(stock_before, stock_after, product.low_stock_threshold,
                                     notified):
             store.mark_low_stock_notified(self.db.session, sku_id)
-            self.db.emit(STOCK_LOW, views.stock_low(product, self.db.session.get(Sku, sku_id),
-                                                    stock_after))
+            self.db.emit(views.stock_low(product, self.db.session.get(Sku, sku_id), stock_after))
 
     def _group_buy_ids(self, product_ids):
         """Those of the products with a campaign running at this moment."""

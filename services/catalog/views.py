@@ -1,4 +1,5 @@
 """What the catalog answers and announces: rows turned into plain JSON-able dicts."""
+from contract import events
 from plumbing.clock import aware, isoformat
 from services.catalog import domain, images
 
@@ -66,10 +67,13 @@ def admin_product(product, group_buy, sales_7d):
 
 
 def snapshot(product):
-    """The `product_changed` payload: the whole product at this version. Stock and sales
-    are left out: they move with every order and no event follows them, so a copy would
-    go stale. So is group_buy: it changes with the clock, and the campaigns are teams'."""
-    return {**_admin_fields(product), "skus": _skus(product, with_stock=False)}
+    """The whole product at this version. Stock and sales are left out: they move with
+    every order and no event follows them, so a copy would go stale. So is group_buy: it
+    changes with the clock, and the campaigns are teams'."""
+    fields = {**_admin_fields(product), "skus": _skus(product, with_stock=False)}
+    for moment in ("published_at", "created_at", "updated_at"):
+        fields[moment] = aware(getattr(product, moment))
+    return events.ProductChanged(**fields)
 
 
 def shopper_product(product, group_buy, sales_7d):
@@ -103,9 +107,9 @@ def image(row):
 
 def stock_low(product, sku_row, stock):
     """The `stock_low` payload: notify turns it into the merchant's inbox message."""
-    return {"merchant_id": product.merchant_id, "product_id": product.id, "sku_id": sku_row.id,
-            "title": product.title, "spec": sku_row.spec, "stock": stock,
-            "threshold": product.low_stock_threshold}
+    return events.StockLow(merchant_id=product.merchant_id, product_id=product.id,
+                           sku_id=sku_row.id, title=product.title, spec=sku_row.spec,
+                           stock=stock, threshold=product.low_stock_threshold)
 
 
 def reservation(reservation_id, state, items):

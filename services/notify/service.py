@@ -1,10 +1,11 @@
-"""The notify service: entrypoints only. Templates live in domain.py, input and event
-formats in schemas.py, queries in store.py, answers in views.py.
+"""The notify service: entrypoints only. Templates live in domain.py, input formats in
+schemas.py (the events' are declared in contract.events), queries in store.py, answers in views.py.
 
 Each handled event becomes its users' messages in one transaction with the
 handler's inbox claim; the messages' unique key keeps a redelivered event from
 adding a second copy even past the claim.
 """
+from contract import events
 from plumbing import clock
 from plumbing.db import Database
 from plumbing.entrypoints import event_handler, rpc
@@ -40,57 +41,53 @@ class NotifyService(ServiceBase):
 
     # --- events -------------------------------------------------------------------
 
-    @event_handler("teams", "team_opened")
+    @event_handler(events.TeamOpened)
     def on_team_opened(self, event):
-        data = schemas.load(schemas.TeamOpened, event.data)
-        self._deliver(event, domain.team_opened(data["leader_id"], data["team_size"],
-                                                data["deadline"], data["share_token"]))
+        team = event.data
+        self._deliver(event, domain.team_opened(team.leader_id, team.team_size, team.deadline,
+                                                team.share_token))
 
-    @event_handler("teams", "seat_paid")
+    @event_handler(events.SeatPaid)
     def on_seat_paid(self, event):
-        data = schemas.load(schemas.SeatPaid, event.data)
-        self._deliver(event, domain.someone_joined(data["team_id"], data["user_id"],
-                                                   data["leader_id"], data["member_count"],
-                                                   data["team_size"]))
+        seat = event.data
+        self._deliver(event, domain.someone_joined(seat.team_id, seat.user_id, seat.leader_id,
+                                                   seat.member_count, seat.team_size))
 
-    @event_handler("teams", "team_succeeded")
+    @event_handler(events.TeamSucceeded)
     def on_team_succeeded(self, event):
-        data = schemas.load(schemas.TeamOutcome, event.data)
-        self._deliver(event, domain.team_succeeded(data["team_id"], data["user_ids"]))
+        self._deliver(event, domain.team_succeeded(event.data.team_id, event.data.user_ids))
 
-    @event_handler("teams", "team_failed")
+    @event_handler(events.TeamFailed)
     def on_team_failed(self, event):
-        data = schemas.load(schemas.TeamOutcome, event.data)
-        self._deliver(event, domain.team_failed(data["team_id"], data["user_ids"]))
+        self._deliver(event, domain.team_failed(event.data.team_id, event.data.user_ids))
 
-    @event_handler("payments", "refund_succeeded")
+    @event_handler(events.RefundSucceeded)
     def on_refund_succeeded(self, event):
-        data = schemas.load(schemas.RefundSucceeded, event.data)
-        self._deliver(event, domain.refund_completed(data["user_id"], data["order_id"],
-                                                     data["amount"]))
+        refund = event.data
+        self._deliver(event, domain.refund_completed(refund.user_id, refund.order_id,
+                                                     refund.amount))
 
-    @event_handler("orders", "order_shipped")
+    @event_handler(events.OrderShipped)
     def on_order_shipped(self, event):
-        data = schemas.load(schemas.OrderShipped, event.data)
-        self._deliver(event, domain.order_shipped(data["user_id"], data["order_id"],
-                                                  data["carrier"], data["tracking_no"]))
+        order = event.data
+        self._deliver(event, domain.order_shipped(order.user_id, order.order_id, order.carrier,
+                                                  order.tracking_no))
 
-    @event_handler("catalog", "stock_low")
+    @event_handler(events.StockLow)
     def on_stock_low(self, event):
-        data = schemas.load(schemas.StockLow, event.data)
-        self._deliver(event, domain.stock_low(data["merchant_id"], data["product_id"],
-                                              data["title"], data["spec"], data["stock"]))
+        low = event.data
+        self._deliver(event, domain.stock_low(low.merchant_id, low.product_id, low.title,
+                                              low.spec, low.stock))
 
-    @event_handler("catalog", "review_replied")
+    @event_handler(events.ReviewReplied)
     def on_review_replied(self, event):
-        data = schemas.load(schemas.ReviewReplied, event.data)
-        self._deliver(event, domain.review_replied(data["user_id"], data["review_id"]))
+        self._deliver(event, domain.review_replied(event.data.user_id, event.data.review_id))
 
-    @event_handler("catalog", "feedback_answered")
+    @event_handler(events.FeedbackAnswered)
     def on_feedback_answered(self, event):
-        data = schemas.load(schemas.FeedbackAnswered, event.data)
-        self._deliver(event, domain.feedback_answered(data["user_id"], data["feedback_id"],
-                                                      data["status"]))
+        answer = event.data
+        self._deliver(event, domain.feedback_answered(answer.user_id, answer.feedback_id,
+                                                      answer.status))
 
     # --- helpers (not entrypoints) --------------------------------------------------
 

@@ -239,15 +239,6 @@ def refund_succeeded(status):
     return None
 
 
-def refund_answered(status, refund_status):
-    """Payments answers a refund request with the refund as it stands: one that already
-    succeeded finishes a refunding order at once (its refund_succeeded may have come
-    and gone while the order was not yet refunding)."""
-    if refund_status == "succeeded":
-        return refund_succeeded(status)
-    return None
-
-
 # --- fulfilment ----------------------------------------------------------------------
 
 def ship(status, shipment, carrier, tracking_no):

@@ -14,6 +14,7 @@ confirms receipt, or a timer does after PINTUAN_AUTO_CONFIRM_SECONDS (自动确�
 import logging
 from datetime import datetime, timedelta
 
+from contract import events
 from plumbing import clock, settings
 from plumbing.db import Database
 from plumbing.entrypoints import event_handler, rpc, timer
@@ -24,13 +25,6 @@ from services.orders import domain, schemas, store, views
 
 log = logging.getLogger(__name__)
 
-ORDER_PLACED = "order_placed"
-ORDER_CANCELLED = "order_cancelled"
-ORDER_PAID = "order_paid"
-ORDER_TO_SHIP = "order_to_ship"
-ORDER_REFUNDED = "order_refunded"
-ORDER_SHIPPED = "order_shipped"
-ORDER_COMPLETED = "order_completed"
 
 
 def placing_timeout_seconds():
@@ -161,7 +155,7 @@ class OrdersService(ServiceBase):
         order.amount = amount
         order.pay_deadline = parse_time(seat["hold_until"])
         store.move(self.db.session, order, domain.placed(order.status))
-        self.db.emit(ORDER_PLACED, views.order_placed(order))
+        self.db.emit(views.order_placed(order))
 
     @timer(interval=settings.scheduler_interval())
     def undo_abandoned_placements(self):
@@ -192,38 +186,38 @@ class OrdersService(ServiceBase):
                                                amount=order.amount, description=order.title)
         return {"payment_id": payment["payment_id"], "prepay_id": payment["prepay_id"]}
 
-    @event_handler("payments", "payment_succeeded")
+    @event_handler(events.PaymentSucceeded)
     def on_payment_succeeded(self, event):
         data = event.data
-        order = store.lock(self.db.session, data["order_id"])
+        order = store.lock(self.db.session, data.order_id)
         outcome = domain.payment_arrived(
             order.type if order else None, order.status if order else None,
             order.amount if order else None, order.payment_id if order else None,
-            data["payment_id"], data["amount"])
+            data.payment_id, data.amount)
         if outcome.to_status is not None:
             self._record_payment(order, data)
         if outcome.keep:
             store.move(self.db.session, order, outcome.to_status)
-            self.db.emit(ORDER_PAID, views.order_paid(order))
+            self.db.emit(views.order_paid(order))
         elif outcome.refund_reason is not None:
             self._return_payment(order, data, outcome)
 
     def _record_payment(self, order, data):
-        order.payment_id = data["payment_id"]
-        order.paid_at = parse_time(data["paid_at"])
-        order.transaction_id = data.get("transaction_id")
+        order.payment_id = data.payment_id
+        order.paid_at = data.paid_at
+        order.transaction_id = data.transaction_id
 
     def _return_payment(self, order, data, outcome):
         """Money that cannot be kept goes back: a cancelled order waits in refunding for
         it; a live order stays as it is (the stray payment was not its own)."""
-        log.warning("payment %s for order %s is refunded: %s", data["payment_id"],
-                    data["order_id"], outcome.refund_reason)
+        log.warning("payment %s for order %s is refunded: %s", data.payment_id,
+                    data.order_id, outcome.refund_reason)
         if outcome.to_status is not None:
             store.move(self.db.session, order, outcome.to_status, outcome.refund_reason)
             order.refund_reason = outcome.refund_reason
         # A stray payment's refund does not finish the live order it landed on.
-        self._ask_refund(order if outcome.to_status is not None else None, data["order_id"],
-                         data["amount"], outcome.refund_reason, f"late-{data['payment_id']}")
+        self._ask_refund(data.order_id, data.amount, outcome.refund_reason,
+                         f"late-{data.payment_id}")
 
     @timer(interval=settings.scheduler_interval())
     def cancel_unpaid_orders(self):
@@ -263,21 +257,20 @@ class OrdersService(ServiceBase):
     def _cancel(self, order, reason):
         store.move(self.db.session, order, domain.CANCELLED, reason)
         order.cancel_reason = reason
-        self.db.emit(ORDER_CANCELLED, views.order_cancelled(order))
+        self.db.emit(views.order_cancelled(order))
 
     # --- team outcomes and refunds --------------------------------------------------------
 
-    @event_handler("teams", "team_succeeded")
+    @event_handler(events.TeamSucceeded)
     def on_team_succeeded(self, event):
-        for order in store.lock_many(self.db.session, event.data["order_ids"]):
+        for order in store.lock_many(self.db.session, event.data.order_ids):
             if domain.team_succeeded(order.status):
                 store.move(self.db.session, order, domain.TO_SHIP)
-                self.db.emit(ORDER_TO_SHIP, views.order_to_ship(order))
+                self.db.emit(views.order_to_ship(order))
 
-    @event_handler("teams", "team_failed")
+    @event_handler(events.TeamFailed)
     def on_team_failed(self, event):
-        data = event.data
-        order_ids = list(data.get("paid_order_ids", [])) + list(data.get("unpaid_order_ids", []))
+        order_ids = event.data.paid_order_ids + event.data.unpaid_order_ids
         for order in store.lock_many(self.db.session, order_ids):
             move = domain.team_failed(order.status)
             if move == domain.REFUNDING:
@@ -285,45 +278,39 @@ class OrdersService(ServiceBase):
             elif move == domain.CANCELLED:
                 self._cancel(order, domain.TEAM_FAILED)
 
-    @event_handler("teams", "team_cancelled")
+    @event_handler(events.TeamCancelled)
     def on_team_cancelled(self, event):
-        for order in store.lock_many(self.db.session, event.data["order_ids"]):
+        for order in store.lock_many(self.db.session, event.data.order_ids):
             if domain.team_cancelled(order.status):
                 self._cancel(order, domain.TEAM_CANCELLED)
 
-    @event_handler("teams", "seat_refused")
+    @event_handler(events.SeatRefused)
     def on_seat_refused(self, event):
-        order = store.lock(self.db.session, event.data["order_id"])
+        order = store.lock(self.db.session, event.data.order_id)
         if order is not None and domain.seat_refused(order.status):
             self._refund(order, domain.SEAT_REFUSED, f"seat-refused-{order.id}")
 
     def _refund(self, order, reason, refund_key):
-        """The order's whole amount goes back. Asked inside the handler's transaction: if
-        payments is down the handler fails and is retried, and the key makes the retry
-        ask once."""
+        """The order's whole amount goes back."""
         store.move(self.db.session, order, domain.REFUNDING, reason)
         order.refund_reason = reason
-        self._ask_refund(order, order.id, order.amount, reason, refund_key)
+        self._ask_refund(order.id, order.amount, reason, refund_key)
 
-    def _ask_refund(self, order, order_id, amount, reason, refund_key):
-        """Asks payments for the refund (by key, so a retried handler asks once). It may
-        have succeeded already: when this handler failed after asking (payments restarted
-        under it), the refund went through and its refund_succeeded came while the order
-        was not yet refunding; it finishes here instead of waiting for nothing."""
-        refund = self.payments.refund(order_id=order_id, amount=amount, reason=reason,
-                                      refund_key=refund_key)
-        if order is not None and domain.refund_answered(order.status, refund["status"]):
-            self._refunded(order, refund["amount"])
+    def _ask_refund(self, order_id, amount, reason, refund_key):
+        """Asks payments for the refund by an event written with the order's move, so the
+        refund is asked exactly when the move commits, whether payments is up or not;
+        payments refunds once per key, and its refund_succeeded finishes the order."""
+        self.db.emit(views.refund_requested(order_id, amount, reason, refund_key))
 
-    @event_handler("payments", "refund_succeeded")
+    @event_handler(events.RefundSucceeded)
     def on_refund_succeeded(self, event):
-        order = store.lock(self.db.session, event.data["order_id"])
+        order = store.lock(self.db.session, event.data.order_id)
         if order is not None and domain.refund_succeeded(order.status):
-            self._refunded(order, event.data["amount"])
+            self._refunded(order, event.data.amount)
 
     def _refunded(self, order, amount):
         store.move(self.db.session, order, domain.REFUNDED)
-        self.db.emit(ORDER_REFUNDED, views.order_refunded(order, amount))
+        self.db.emit(views.order_refunded(order, amount))
 
     # --- fulfilment: shipping and receipt --------------------------------------------------
 
@@ -340,7 +327,7 @@ class OrdersService(ServiceBase):
             order.carrier, order.tracking_no = args["carrier"], args["tracking_no"]
             order.shipped_by, order.shipped_at = args["merchant_id"], clock.now()
             store.move(self.db.session, order, domain.SHIPPED)
-            self.db.emit(ORDER_SHIPPED, views.order_shipped(order))
+            self.db.emit(views.order_shipped(order))
         return views.admin_order(order, store.team_mates(self.db.session, [order])[order.id])
 
     @rpc
@@ -363,7 +350,7 @@ class OrdersService(ServiceBase):
     def _mark_completed(self, order, reason):
         order.completed_at = clock.now()
         store.move(self.db.session, order, domain.COMPLETED, reason)
-        self.db.emit(ORDER_COMPLETED, views.order_completed(order))
+        self.db.emit(views.order_completed(order))
 
     # --- reading --------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """What the orders service answers and announces: rows turned into plain dicts."""
-from plumbing.clock import isoformat
+from contract import events
+from plumbing.clock import aware, isoformat
 from services.orders import domain
 
 
@@ -38,43 +39,47 @@ def page(items, total, page_number, page_size):
     return {"items": items, "total": total, "page": page_number, "page_size": page_size}
 
 
-# --- event payloads ------------------------------------------------------------------
+# --- events ---------------------------------------------------------------------------
 
 def order_placed(row):
-    return {"order_id": row.id, "user_id": row.user_id, "merchant_id": row.merchant_id,
-            "team_id": row.team_id,
-            "reason": None, "type": row.type, "amount": row.amount,
-            "pay_deadline": isoformat(row.pay_deadline)}
+    return events.OrderPlaced(order_id=row.id, user_id=row.user_id, merchant_id=row.merchant_id,
+                              team_id=row.team_id, reason=None, type=row.type, amount=row.amount,
+                              pay_deadline=aware(row.pay_deadline))
 
 
 def order_cancelled(row):
-    return {"order_id": row.id, "user_id": row.user_id, "team_id": row.team_id,
-            "reason": row.cancel_reason}
+    return events.OrderCancelled(order_id=row.id, user_id=row.user_id, team_id=row.team_id,
+                                 reason=row.cancel_reason)
 
 
 def order_paid(row):
-    return {"order_id": row.id, "user_id": row.user_id, "team_id": row.team_id,
-            "amount": row.amount, "paid_at": isoformat(row.paid_at)}
+    return events.OrderPaid(order_id=row.id, user_id=row.user_id, team_id=row.team_id,
+                            amount=row.amount, paid_at=aware(row.paid_at))
 
 
 def order_to_ship(row):
-    return {"order_id": row.id, "user_id": row.user_id, "merchant_id": row.merchant_id,
-            "team_id": row.team_id}
+    return events.OrderToShip(order_id=row.id, user_id=row.user_id, merchant_id=row.merchant_id,
+                              team_id=row.team_id)
+
+
+def refund_requested(order_id, amount, reason, refund_key):
+    return events.RefundRequested(order_id=order_id, amount=amount, reason=reason,
+                                  refund_key=refund_key)
 
 
 def order_refunded(row, refunded_amount):
-    return {"order_id": row.id, "user_id": row.user_id, "team_id": row.team_id,
-            "amount": refunded_amount, "reason": row.refund_reason}
+    return events.OrderRefunded(order_id=row.id, user_id=row.user_id, team_id=row.team_id,
+                                amount=refunded_amount, reason=row.refund_reason)
 
 
 def order_shipped(row):
-    return {"order_id": row.id, "user_id": row.user_id, "carrier": row.carrier,
-            "tracking_no": row.tracking_no, "shipped_at": isoformat(row.shipped_at)}
+    return events.OrderShipped(order_id=row.id, user_id=row.user_id, carrier=row.carrier,
+                               tracking_no=row.tracking_no, shipped_at=aware(row.shipped_at))
 
 
 def order_completed(row):
-    """What was bought, as the order's snapshot has it: catalog makes it reviewable."""
-    return {"order_id": row.id, "user_id": row.user_id, "merchant_id": row.merchant_id,
-            "product_id": row.product_id, "sku_id": row.sku_id, "spec": row.spec,
-            "title": row.title,
-            "quantity": row.quantity, "completed_at": isoformat(row.completed_at)}
+    """What was bought, as the order's snapshot has it: it may now be reviewed."""
+    return events.OrderCompleted(
+        order_id=row.id, user_id=row.user_id, merchant_id=row.merchant_id,
+        product_id=row.product_id, sku_id=row.sku_id, spec=row.spec, title=row.title,
+        quantity=row.quantity, completed_at=aware(row.completed_at))

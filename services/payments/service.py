@@ -8,6 +8,7 @@ records each once in the ledger and announces `payment_succeeded` /
 """
 import logging
 
+from contract import events
 from plumbing import clock, settings
 from plumbing.db import Database
 from plumbing.entrypoints import event_handler, rpc, timer
@@ -19,8 +20,6 @@ from services.payments.providers import PaymentProvider
 
 log = logging.getLogger(__name__)
 
-PAYMENT_SUCCEEDED = "payment_succeeded"
-REFUND_SUCCEEDED = "refund_succeeded"
 REFUSED_BY_PROVIDER = ("CLOSED", "ABNORMAL")  # refund answers that mean it will not happen
 NO_SUCH_TRADE = "ORDER_NOT_EXIST"  # WeChat's answer to closing a trade it does not know
 
@@ -55,13 +54,13 @@ class PaymentsService(ServiceBase):
         payment = self._close(args["order_id"])
         return {"order_id": args["order_id"], "status": payment.status if payment else None}
 
-    @event_handler("orders", "order_cancelled")
+    @event_handler(events.OrderCancelled)
     def on_order_cancelled(self, event):
         """A cancelled order (by the shopper, its payment window, its team failing or
         being cancelled) has its payment closed at the provider, so no money arrives for
         it. If the shopper paid at that very moment, the provider refuses the close: the
         payment's notification is on its way, and orders returns a late payment."""
-        order_id = event.data["order_id"]
+        order_id = event.data.order_id
         try:
             self._close(order_id)
         except Conflict as refused:
@@ -109,13 +108,24 @@ class PaymentsService(ServiceBase):
         when its REFUND.SUCCESS arrives. Idempotent by refund_key."""
         args = schemas.load(schemas.RefundArgs, {"order_id": order_id, "amount": amount,
                                                  "reason": reason, "refund_key": refund_key})
+        return views.refund(self._refund(args))
+
+    @event_handler(events.RefundRequested)
+    def on_refund_requested(self, event):
+        """Orders wants an order's money back (its team failed, its seat was refused, a
+        payment came late): refunded once per refund_key, however often it is asked."""
+        request = event.data
+        self._refund({"order_id": request.order_id, "amount": request.amount,
+                      "reason": request.reason, "refund_key": request.refund_key})
+
+    def _refund(self, args):
         # The payment's lock makes the refunds of one order take turns with each other
         # and with refund notifications, so the balance read here stays true.
         payment = store.existing_payment(self.db.session, args["order_id"], lock=True)
         refund = store.refund_by_key(self.db.session, args["refund_key"]) or \
             self._new_refund(payment, args)
         domain.check_same_refund(refund.order_id, refund.amount, args["order_id"], args["amount"])
-        return views.refund(refund)
+        return refund
 
     @timer(settings.scheduler_interval())
     def resubmit_refunds(self):
@@ -282,7 +292,7 @@ class PaymentsService(ServiceBase):
                         notice.amount, payment.status, payment.amount)
         payment.status = domain.next_payment_status(payment.status, domain.PAID)
         payment.transaction_id, payment.paid_at = notice.transaction_id, notice.paid_at
-        self.db.emit(PAYMENT_SUCCEEDED, views.payment_succeeded(payment, notice.amount))
+        self.db.emit(views.payment_succeeded(payment, notice.amount))
         return views.ACKNOWLEDGED
 
     def _record_refund_outcome(self, notice):
@@ -306,7 +316,7 @@ class PaymentsService(ServiceBase):
         refund.status = domain.next_refund_status(refund.status, domain.SETTLED)
         refund.succeeded_at = notice.succeeded_at
         refund.provider_refund_id = notice.provider_refund_id
-        self.db.emit(REFUND_SUCCEEDED, views.refund_succeeded(refund, notice.amount, payment.user_id))
+        self.db.emit(views.refund_succeeded(refund, notice.amount, payment.user_id))
         return views.ACKNOWLEDGED
 
     def _refund_refused(self, refund, notice):

@@ -1,5 +1,6 @@
 """What the payments service answers and announces: rows turned into plain dicts."""
-from plumbing.clock import isoformat
+from contract import events
+from plumbing.clock import aware, isoformat
 from services.payments.domain import REQUESTED
 
 ACKNOWLEDGED = {"status": 200, "body": {"code": "SUCCESS", "message": "成功"}}
@@ -32,12 +33,13 @@ def payment(row, refunds, balance):
 
 
 def payment_succeeded(row, amount):
-    return {"payment_id": row.id, "order_id": row.order_id, "amount": amount,
-            "paid_at": isoformat(row.paid_at), "transaction_id": row.transaction_id}
+    return events.PaymentSucceeded(payment_id=row.id, order_id=row.order_id, amount=amount,
+                                   paid_at=aware(row.paid_at), transaction_id=row.transaction_id)
 
 
 def refund_succeeded(row, amount, user_id):
-    return {"refund_id": row.id, "order_id": row.order_id, "amount": amount, "user_id": user_id}
+    return events.RefundSucceeded(refund_id=row.id, order_id=row.order_id, amount=amount,
+                                  user_id=user_id)
 
 
 def ops_refund(row, stuck):

@@ -6,10 +6,10 @@ a cancellation and the deadline job touching one team run one after the other.
 """
 import secrets
 from collections import defaultdict
-from datetime import datetime, timezone
 
 from sqlalchemy.exc import IntegrityError
 
+from contract import events
 from plumbing import clock, money, settings
 from plumbing.clock import aware
 from plumbing.db import Database
@@ -20,14 +20,6 @@ from plumbing.rpc import RemoteService
 from services.teams import config, domain, qr, schemas, store, views
 from services.teams.models import Campaign, ProductCopy, Seat, Team
 
-CAMPAIGN_CHANGED = "campaign_changed"
-TEAM_OPENED = "team_opened"
-SEAT_PAID = "seat_paid"
-TEAM_SUCCEEDED = "team_succeeded"
-TEAM_FAILED = "team_failed"
-TEAM_CANCELLED = "team_cancelled"
-SEAT_REFUSED = "seat_refused"
-
 
 class TeamsService(ServiceBase):
     name = "teams"
@@ -36,7 +28,7 @@ class TeamsService(ServiceBase):
 
     # --- product copy (from catalog) ----------------------------------------------
 
-    @event_handler("catalog", "product_changed")
+    @event_handler(events.ProductChanged)
     def on_product_changed(self, event):
         self._keep_copy(event.data)
 
@@ -45,15 +37,15 @@ class TeamsService(ServiceBase):
         copy if it is newer."""
         session = self.db.session
         # Locked, so two versions handled at once cannot leave the older one in place.
-        copy = store.product_copy_or_none(session, snapshot["id"], lock=True)
+        copy = store.product_copy_or_none(session, snapshot.id, lock=True)
         if copy is None:
             try:
                 with session.begin_nested():
-                    session.add(_copied(ProductCopy(id=snapshot["id"]), snapshot))
+                    session.add(_copied(ProductCopy(id=snapshot.id), snapshot))
                 return
             except IntegrityError:  # the event and a look at catalog brought it at once
-                copy = store.product_copy_or_none(session, snapshot["id"], lock=True)
-        if domain.should_apply(copy.version, snapshot["version"]):
+                copy = store.product_copy_or_none(session, snapshot.id, lock=True)
+        if domain.should_apply(copy.version, snapshot.version):
             _copied(copy, snapshot)
 
     @rpc
@@ -205,30 +197,29 @@ class TeamsService(ServiceBase):
 
     # --- events from orders -----------------------------------------------------------
 
-    @event_handler("orders", "order_paid")
+    @event_handler(events.OrderPaid)
     def on_order_paid(self, event):
         data, session, now = event.data, self.db.session, clock.now()
-        team_id = store.seat_team_id(session, data["order_id"])
+        team_id = store.seat_team_id(session, data.order_id)
         if team_id is None:
-            if data.get("team_id") is not None:  # a team order without a seat: refund it
-                self.db.emit(SEAT_REFUSED, views.seat_refused(data["order_id"], data["team_id"],
-                                                              "no_seat"))
+            if data.team_id is not None:  # a team order without a seat: refund it
+                self.db.emit(views.seat_refused(data.order_id, data.team_id, "no_seat"))
             return  # otherwise a normal order, not ours
         team = store.team(session, team_id, lock=True)
-        seat = store.seat_by_order(session, data["order_id"])
+        seat = store.seat_by_order(session, data.order_id)
         action, reason = domain.payment_outcome(seat.state, seat.is_leader, team.status,
                                                 aware(team.deadline), now)
         if action == domain.REFUSE:
             self._refuse(seat, team, reason, now)
         elif action != domain.IGNORE:
-            paid_at = _time(data.get("paid_at")) or now
+            paid_at = data.paid_at
             if action == domain.OPEN_AND_PAY:
                 self._open_for(team, paid_at)
             self._pay(seat, team, paid_at, now)
 
-    @event_handler("orders", "order_cancelled")
+    @event_handler(events.OrderCancelled)
     def on_order_cancelled(self, event):
-        self._release(event.data["order_id"])
+        self._release(event.data.order_id)
 
     # --- deadlines --------------------------------------------------------------------
 
@@ -252,7 +243,8 @@ class TeamsService(ServiceBase):
         """Our copy of the product, made current by asking catalog: the merchant may have
         published or edited it a moment ago, before its event reached us (read your own
         writes). Another merchant's product stays as missing as one that never existed."""
-        self._keep_copy(self.catalog.product_snapshot(merchant_id, product_id))
+        self._keep_copy(events.ProductChanged.from_data(
+            self.catalog.product_snapshot(merchant_id, product_id)))
 
     def _merchant(self, merchant_id):
         return schemas.load(schemas.MerchantArgs, {"merchant_id": merchant_id})["merchant_id"]
@@ -268,7 +260,7 @@ class TeamsService(ServiceBase):
 
     def _announce(self, campaign, now):
         self.db.session.flush()
-        self.db.emit(CAMPAIGN_CHANGED, views.campaign_changed(campaign))
+        self.db.emit(views.campaign_changed(campaign))
         return self._campaign_view(campaign, now)
 
     def _campaign_view(self, campaign, now):
@@ -371,7 +363,7 @@ class TeamsService(ServiceBase):
         if outcome == domain.RELEASE_AND_CANCEL_TEAM:
             team.status = domain.move_team(team.status, domain.CANCELLED)
             team.closed_at = now
-            self.db.emit(TEAM_CANCELLED, views.team_cancelled(team, [seat]))
+            self.db.emit(views.team_cancelled(team, [seat]))
         return views.released(order_id, seat)
 
     def _free(self, seat, team, target_state, now):
@@ -387,24 +379,24 @@ class TeamsService(ServiceBase):
         else:
             seat.state = domain.move_seat(seat.state, domain.REFUSED)
         seat.refused_reason = reason
-        self.db.emit(SEAT_REFUSED, views.seat_refused(seat.order_id, team.id, reason))
+        self.db.emit(views.seat_refused(seat.order_id, team.id, reason))
 
     def _open_for(self, team, paid_at):
         """The leader paid: 开团成功, and the team's own clock starts."""
         team.status = domain.move_team(team.status, domain.OPEN)
         team.opened_at = paid_at
         team.deadline = domain.deadline_of(paid_at, team.validity_seconds)
-        self.db.emit(TEAM_OPENED, views.team_opened(team))
+        self.db.emit(views.team_opened(team))
 
     def _pay(self, seat, team, paid_at, now):
         seat.state = domain.move_seat(seat.state, domain.PAID)
         seat.paid_at = paid_at
         team.paid_count += 1
-        self.db.emit(SEAT_PAID, views.seat_paid(seat, team))
+        self.db.emit(views.seat_paid(seat, team))
         if domain.is_complete(team.paid_count, team.team_size):
             team.status = domain.move_team(team.status, domain.SUCCEEDED)
             team.closed_at = now
-            self.db.emit(TEAM_SUCCEEDED, views.team_succeeded(team, team.seats))
+            self.db.emit(views.team_succeeded(team, team.seats))
 
     def _fail(self, team, seats, quota_returns, now):
         """拼团失败: unpaid seats are released, paid ones are refunded by orders; either way
@@ -423,23 +415,15 @@ class TeamsService(ServiceBase):
             if gives_back:
                 quota_returns[(team.campaign_id, seat.user_id)] += seat.quantity
         team.seats_taken -= len(unpaid)
-        self.db.emit(TEAM_FAILED, views.team_failed(team, paid, unpaid))
+        self.db.emit(views.team_failed(team, paid, unpaid))
 
 
 def _copied(copy, snapshot):
-    copy.version = snapshot["version"]
-    copy.merchant_id = snapshot.get("merchant_id")
-    copy.title = snapshot["title"]
-    copy.cover_image = snapshot.get("cover_image")
-    copy.status = snapshot["status"]
-    copy.skus = [{"id": s["id"], "spec": s["spec"], "price": s["price"]}
-                 for s in snapshot["skus"]]
+    copy.version = snapshot.version
+    copy.merchant_id = snapshot.merchant_id
+    copy.title = snapshot.title
+    copy.cover_image = snapshot.cover_image
+    copy.status = snapshot.status
+    copy.skus = [{"id": sku.id, "spec": sku.spec, "price": sku.price} for sku in snapshot.skus]
     return copy
 
-
-def _time(text):
-    """An ISO 8601 time from an event, in UTC; None when missing or unreadable."""
-    try:
-        return aware(datetime.fromisoformat(text)).astimezone(timezone.utc)
-    except (TypeError, ValueError):
-        return None

@@ -4,6 +4,7 @@ A team shows its members as leader flag and join time only: never a phone number
 address (teams does not even hold them). The public team page and the shared link show
 no user id either (a user id is a handle on someone); the merchant's list does.
 """
+from contract import events
 from plumbing.clock import aware, isoformat
 from services.teams import domain
 
@@ -52,10 +53,11 @@ def campaign(row, now, title=None):
 
 
 def campaign_changed(row):
-    """The `campaign_changed` payload: catalog derives the group-buy flag from it."""
-    return {"id": row.id, "product_id": row.product_id, "starts_at": isoformat(row.starts_at),
-            "ends_at": isoformat(row.ends_at), "invalidated": row.invalidated_at is not None,
-            "skus": _skus(row)}
+    """Catalog derives the group-buy flag from it."""
+    return events.CampaignChanged(
+        id=row.id, product_id=row.product_id, starts_at=aware(row.starts_at),
+        ends_at=aware(row.ends_at), invalidated=row.invalidated_at is not None,
+        skus=[events.GroupPrice(**sku) for sku in _skus(row)])
 
 
 def shopper_campaign(row, now):
@@ -155,38 +157,36 @@ def share(team_row, campaign_row, product, now):
 # --- events ------------------------------------------------------------------------
 
 def team_opened(row):
-    return {"team_id": row.id, "campaign_id": row.campaign_id, "product_id": row.product_id,
-            "leader_id": row.leader_id, "opened_at": isoformat(row.opened_at),
-            "deadline": isoformat(row.deadline), "team_size": row.team_size,
-            "share_token": row.share_token}
+    return events.TeamOpened(
+        team_id=row.id, campaign_id=row.campaign_id, product_id=row.product_id,
+        leader_id=row.leader_id, opened_at=aware(row.opened_at), deadline=aware(row.deadline),
+        team_size=row.team_size, share_token=row.share_token)
 
 
 def seat_paid(row, team_row):
-    return {"team_id": team_row.id, "order_id": row.order_id, "user_id": row.user_id,
-            "member_count": team_row.paid_count, "team_size": team_row.team_size,
-            "leader_id": team_row.leader_id}
+    return events.SeatPaid(team_id=team_row.id, order_id=row.order_id, user_id=row.user_id,
+                           member_count=team_row.paid_count, team_size=team_row.team_size,
+                           leader_id=team_row.leader_id)
 
 
 def team_succeeded(row, seats):
     paid = [s for s in seats if s.state == domain.PAID]
-    return {"team_id": row.id, "order_ids": [s.order_id for s in paid],
-            "user_ids": [s.user_id for s in paid]}
+    return events.TeamSucceeded(team_id=row.id, order_ids=[s.order_id for s in paid],
+                                user_ids=[s.user_id for s in paid])
 
 
 def team_failed(row, paid, unpaid):
-    """Paid orders are refunded, unpaid ones cancelled; user_ids are the paid members,
-    the shoppers whose money comes back."""
-    return {"team_id": row.id, "paid_order_ids": [s.order_id for s in paid],
-            "unpaid_order_ids": [s.order_id for s in unpaid],
-            "user_ids": [s.user_id for s in paid]}
+    return events.TeamFailed(team_id=row.id, paid_order_ids=[s.order_id for s in paid],
+                             unpaid_order_ids=[s.order_id for s in unpaid],
+                             user_ids=[s.user_id for s in paid])
 
 
 def team_cancelled(row, seats):
-    return {"team_id": row.id, "order_ids": [s.order_id for s in seats]}
+    return events.TeamCancelled(team_id=row.id, order_ids=[s.order_id for s in seats])
 
 
 def seat_refused(order_id, team_id, reason):
-    return {"order_id": order_id, "team_id": team_id, "reason": reason}
+    return events.SeatRefused(order_id=order_id, team_id=team_id, reason=reason)
 
 
 def group_prices(campaign):

@@ -10,6 +10,8 @@ import sqlalchemy as sa
 import time_machine
 from PIL import Image
 
+from contract import events
+from contract.examples import example
 from plumbing.errors import BadRequest, Conflict, NotFound, TooLarge
 from plumbing.testing import event_envelope, outbox_events, publish_envelope, wait_until
 
@@ -306,7 +308,7 @@ def test_a_refused_upload_leaves_no_file_and_no_row(catalog, rpc, db, media, mon
 
 
 def to_ship(amqp_uri, db, order_id, event_id=None, times=1):
-    envelope = event_envelope("order_to_ship", {"order_id": order_id, "user_id": SHOPPER},
+    envelope = event_envelope(example(events.OrderToShip, **{"order_id": order_id, "user_id": SHOPPER}),
                               event_id)
     for _ in range(times):
         publish_envelope(amqp_uri, "orders", envelope)

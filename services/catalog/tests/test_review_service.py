@@ -7,6 +7,8 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
+from contract import events
+from contract.examples import example
 from plumbing.entrypoints import rpc as rpc_entrypoint
 from plumbing.errors import BadRequest, Conflict, Forbidden, NotFound
 from plumbing.testing import event_envelope, outbox_events, publish_envelope, wait_until
@@ -87,10 +89,10 @@ _orders = iter(range(100, 10_000))
 def completed(amqp_uri, db, product, user_id=BUYER, order_id=None, envelope=None):
     """Orders announces a completed order; returns its id once catalog has kept it."""
     order_id = order_id or next(_orders)
-    envelope = envelope or event_envelope("order_completed", {
+    envelope = envelope or event_envelope(example(events.OrderCompleted, **{
         "order_id": order_id, "user_id": user_id, "product_id": product["id"],
         "sku_id": product["skus"][0]["id"], "spec": "5斤 / 单果70-75mm",
-        "title": product["title"], "quantity": 1, "completed_at": "2026-03-01T08:00:00Z"})
+        "title": product["title"], "quantity": 1, "completed_at": "2026-03-01T08:00:00Z"}))
     publish_envelope(amqp_uri, "orders", envelope)
     assert wait_until(lambda: handled(db, envelope["event_id"]))
     return order_id
@@ -198,10 +200,10 @@ def test_bad_review_input_gets_a_400_and_writes_nothing(catalog, rpc, amqp_uri, 
 
 def test_a_completed_order_announced_twice_is_kept_once(catalog, rpc, amqp_uri, db):
     apple = new_product(rpc)
-    envelope = event_envelope("order_completed", {
+    envelope = event_envelope(example(events.OrderCompleted, **{
         "order_id": 77, "user_id": BUYER, "product_id": apple["id"],
         "sku_id": apple["skus"][0]["id"], "spec": "5斤", "title": apple["title"],
-        "quantity": 2, "completed_at": "2026-03-01T08:00:00Z"})
+        "quantity": 2, "completed_at": "2026-03-01T08:00:00Z"}))
     completed(amqp_uri, db, apple, envelope=envelope)
     publish_envelope(amqp_uri, "orders", envelope)  # redelivered
     completed(amqp_uri, db, apple, envelope={**envelope, "event_id": "another-event-id-77"})

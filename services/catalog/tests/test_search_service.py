@@ -8,6 +8,8 @@ import time_machine
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from contract import events
+from contract.examples import example
 from plumbing import settings
 from plumbing.clock import isoformat
 from plumbing.errors import BadRequest, NotFound
@@ -250,10 +252,10 @@ def test_changes_reach_search_in_the_same_transaction(shop, rpc):
 # --- group buy and the clock -------------------------------------------------------------
 
 def campaign_changed(shop, key, starts_at, ends_at, group_prices, campaign_id):
-    return event_envelope("campaign_changed", {
+    return event_envelope(example(events.CampaignChanged, **{
         "id": campaign_id, "product_id": shop["ids"][key], "starts_at": isoformat(starts_at),
         "ends_at": isoformat(ends_at), "invalidated": False,
-        "skus": [{"sku_id": shop["skus"][key], "group_price": price} for price in group_prices]})
+        "skus": [{"sku_id": shop["skus"][key], "group_price": price} for price in group_prices]}))
 
 
 def start_campaigns(amqp_uri, db, shop, now):

@@ -434,10 +434,3 @@ def test_a_retry_must_ask_for_what_its_key_first_asked_for():
         with pytest.raises(Unprocessable) as refused:
             domain.check_same_request(kept, domain.request_fingerprint({**asked, **change}))
         assert refused.value.status == 422 and refused.value.code == "idempotency_key_reused"
-
-
-def test_a_refund_answered_as_succeeded_finishes_only_a_refunding_order():
-    assert domain.refund_answered("refunding", "succeeded") == "refunded"
-    assert domain.refund_answered("refunding", "processing") is None
-    assert domain.refund_answered("refunded", "succeeded") is None
-    assert domain.refund_answered("awaiting_team", "succeeded") is None

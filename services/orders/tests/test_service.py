@@ -11,6 +11,8 @@ import eventlet
 import pytest
 import sqlalchemy as sa
 
+from contract import events as declared
+from contract.examples import example
 from plumbing import clock
 from plumbing.entrypoints import rpc as rpc_entrypoint
 from plumbing.errors import BadRequest, Conflict, NotFound, Unavailable, Unprocessable
@@ -100,12 +102,6 @@ class FakePayments:
         _answer("close_payment", order_id=order_id)
         return {"order_id": order_id, "status": "closed"}
 
-    @rpc_entrypoint
-    def refund(self, order_id, amount, reason, refund_key):
-        _answer("refund", order_id=order_id, amount=amount, reason=reason, refund_key=refund_key)
-        return {"refund_id": len(CALLS["refund"]), "amount": amount,
-                "status": BEHAVIOUR.get("refund_status", "processing")}
-
 
 ADDRESS = {"id": 31, "recipient": "张三", "phone": "13800138000", "province": "浙江省",
            "city": "杭州市", "district": "西湖区", "detail": "文三路 100 号", "is_default": True,
@@ -179,10 +175,10 @@ def open_team(rpc, user_id=SHOPPER, **kwargs):
 
 
 def pay(amqp_uri, order, payment_id=None, amount=None, event_id=None):
-    return publish(amqp_uri, "payments", "payment_succeeded", {
+    return publish(amqp_uri, example(declared.PaymentSucceeded, **{
         "payment_id": payment_id or 900 + order["id"], "order_id": order["id"],
         "amount": order["amount"] if amount is None else amount,
-        "paid_at": clock.isoformat(clock.now()), "transaction_id": f"wx-{order['id']}"},
+        "paid_at": clock.isoformat(clock.now()), "transaction_id": f"wx-{order['id']}"}),
         event_id=event_id)
 
 
@@ -448,7 +444,7 @@ def test_a_payment_makes_the_team_order_wait_for_its_team(orders, rpc, db, amqp_
     [paid] = events(db, "order_paid")
     assert paid["order_id"] == order["id"] and paid["user_id"] == SHOPPER
     assert paid["team_id"] == 105 and paid["amount"] == 3980 and paid["paid_at"].endswith("Z")
-    assert called("refund") == []
+    assert events(db, "refund_requested") == []
     shown = rpc.orders.get_order(SHOPPER, order["id"])
     assert shown["status"] == "awaiting_team" and shown["paid_at"] == paid["paid_at"]
 
@@ -496,11 +492,11 @@ def test_a_payment_after_the_window_closed_is_refunded_once(orders, rpc, db, amq
     eventlet.sleep(0.5)
 
     payment_id = 900 + order["id"]
-    assert called("refund") == [{"order_id": order["id"], "amount": 3980,
+    assert events(db, "refund_requested") == [{"order_id": order["id"], "amount": 3980,
                                  "reason": "late_payment", "refund_key": f"late-{payment_id}"}]
     assert events(db, "order_paid") == []
-    publish(amqp_uri, "payments", "refund_succeeded", {
-        "refund_id": 1, "order_id": order["id"], "amount": 3980, "user_id": SHOPPER})
+    publish(amqp_uri, example(declared.RefundSucceeded, **{
+        "refund_id": 1, "order_id": order["id"], "amount": 3980, "user_id": SHOPPER}))
     assert wait_for(lambda: status_of(db, order["id"]) == "refunded")
     assert events(db, "order_refunded") == [{"order_id": order["id"], "user_id": SHOPPER,
                                              "team_id": 105, "amount": 3980,
@@ -513,16 +509,16 @@ def test_a_payment_after_the_window_closed_is_refunded_once(orders, rpc, db, amq
 def test_a_payment_of_the_wrong_amount_is_returned(orders, rpc, db, amqp_uri):
     order = open_team(rpc)["order"]
     pay(amqp_uri, order, amount=1)
-    assert wait_for(lambda: len(called("refund")) == 1)
-    assert called("refund")[0]["reason"] == "amount_mismatch"
-    assert called("refund")[0]["amount"] == 1
+    assert wait_for(lambda: len(events(db, "refund_requested")) == 1)
+    assert events(db, "refund_requested")[0]["reason"] == "amount_mismatch"
+    assert events(db, "refund_requested")[0]["amount"] == 1
     assert status_of(db, order["id"]) == "pending_payment"
 
 
 def test_a_payment_for_an_unknown_order_is_returned(orders, rpc, db, amqp_uri):
     pay(amqp_uri, {"id": 4242, "amount": 500})
-    assert wait_for(lambda: len(called("refund")) == 1)
-    assert called("refund")[0] == {"order_id": 4242, "amount": 500, "reason": "late_payment",
+    assert wait_for(lambda: len(events(db, "refund_requested")) == 1)
+    assert events(db, "refund_requested")[0] == {"order_id": 4242, "amount": 500, "reason": "late_payment",
                                    "refund_key": "late-5142"}
 
 
@@ -533,11 +529,11 @@ def test_a_succeeded_team_sends_its_orders_to_ship(orders, rpc, db, amqp_uri):
     joiner = paid_order(rpc, db, amqp_uri, user_id=FRIEND, team_id=105)
     data = {"team_id": 105, "order_ids": [leader["id"], joiner["id"]],
             "user_ids": [SHOPPER, FRIEND]}
-    event_id = publish(amqp_uri, "teams", "team_succeeded", data)
+    event_id = publish(amqp_uri, example(declared.TeamSucceeded, **data))
     assert wait_for(lambda: {status_of(db, leader["id"]), status_of(db, joiner["id"])}
                     == {"to_ship"})
-    publish(amqp_uri, "teams", "team_succeeded", data, event_id=event_id)
-    publish(amqp_uri, "teams", "team_succeeded", data)
+    publish(amqp_uri, example(declared.TeamSucceeded, **data), event_id=event_id)
+    publish(amqp_uri, example(declared.TeamSucceeded, **data))
     eventlet.sleep(0.5)
     assert sorted(e["order_id"] for e in events(db, "order_to_ship")) == sorted(
         [leader["id"], joiner["id"]])
@@ -548,71 +544,63 @@ def test_a_succeeded_team_sends_its_orders_to_ship(orders, rpc, db, amqp_uri):
 def test_a_failed_team_refunds_the_paid_and_cancels_the_unpaid(orders, rpc, db, amqp_uri):
     leader = paid_order(rpc, db, amqp_uri)
     unpaid = rpc.orders.place_team_order(FRIEND, None, SKU, 1, team_id=105)["order"]
-    event_id = publish(amqp_uri, "teams", "team_failed", {
+    event_id = publish(amqp_uri, example(declared.TeamFailed, **{
         "team_id": 105, "paid_order_ids": [leader["id"]], "unpaid_order_ids": [unpaid["id"]],
-        "user_ids": [SHOPPER, FRIEND]})
+        "user_ids": [SHOPPER, FRIEND]}))
     assert wait_for(lambda: status_of(db, leader["id"]) == "refunding"
                     and status_of(db, unpaid["id"]) == "cancelled")
-    publish(amqp_uri, "teams", "team_failed", {
+    publish(amqp_uri, example(declared.TeamFailed, **{
         "team_id": 105, "paid_order_ids": [leader["id"]], "unpaid_order_ids": [unpaid["id"]],
-        "user_ids": [SHOPPER, FRIEND]}, event_id=event_id)
+        "user_ids": [SHOPPER, FRIEND]}), event_id=event_id)
     # the seat of an order already refunding is refused too: no second refund
-    publish(amqp_uri, "teams", "seat_refused", {"order_id": leader["id"], "team_id": 105,
-                                                "reason": "team_failed"})
+    publish(amqp_uri, example(declared.SeatRefused, **{"order_id": leader["id"], "team_id": 105,
+                                                "reason": "team_failed"}))
     eventlet.sleep(0.5)
 
-    assert called("refund") == [{"order_id": leader["id"], "amount": 3980,
+    assert events(db, "refund_requested") == [{"order_id": leader["id"], "amount": 3980,
                                  "reason": "team_failed",
                                  "refund_key": f"team-failed-{leader['id']}"}]
     assert events(db, "order_cancelled") == [{"order_id": unpaid["id"], "user_id": FRIEND,
                                               "team_id": 105, "reason": "team_failed"}]
     assert rpc.orders.get_order(SHOPPER, leader["id"])["refund_reason"] == "team_failed"
 
-    publish(amqp_uri, "payments", "refund_succeeded", {
-        "refund_id": 1, "order_id": leader["id"], "amount": 3980, "user_id": SHOPPER})
+    publish(amqp_uri, example(declared.RefundSucceeded, **{
+        "refund_id": 1, "order_id": leader["id"], "amount": 3980, "user_id": SHOPPER}))
     assert wait_for(lambda: status_of(db, leader["id"]) == "refunded")
     assert events(db, "order_refunded") == [{"order_id": leader["id"], "user_id": SHOPPER,
                                              "team_id": 105, "amount": 3980,
                                              "reason": "team_failed"}]
 
 
-def test_a_refund_that_already_succeeded_finishes_the_order(orders, rpc, db, amqp_uri):
-    """The team_failed handler asked for the refund, then failed (payments restarted under
-    it); the refund went through and its refund_succeeded came while the order was still
-    awaiting its team. The retried handler hears the refund has succeeded: refunded."""
+def test_a_refund_succeeded_before_the_order_refunds_finishes_nothing(orders, rpc, db,
+                                                                     amqp_uri):
     leader = paid_order(rpc, db, amqp_uri)
-    publish(amqp_uri, "payments", "refund_succeeded", {
-        "refund_id": 1, "order_id": leader["id"], "amount": 3980, "user_id": SHOPPER})
+    publish(amqp_uri, example(declared.RefundSucceeded, **{
+        "refund_id": 1, "order_id": leader["id"], "amount": 3980, "user_id": SHOPPER}))
     eventlet.sleep(0.5)
-    assert status_of(db, leader["id"]) == "awaiting_team"  # nothing to finish yet
-    BEHAVIOUR["refund_status"] = "succeeded"
-    publish(amqp_uri, "teams", "team_failed", {
-        "team_id": 105, "paid_order_ids": [leader["id"]], "unpaid_order_ids": [],
-        "user_ids": [SHOPPER]})
-    assert wait_for(lambda: status_of(db, leader["id"]) == "refunded")
-    assert events(db, "order_refunded") == [{"order_id": leader["id"], "user_id": SHOPPER,
-                                             "team_id": 105, "amount": 3980,
-                                             "reason": "team_failed"}]
+    assert status_of(db, leader["id"]) == "awaiting_team"
+    assert events(db, "order_refunded") == []
 
 
-def test_a_refused_seat_is_refunded_and_retried_while_payments_is_down(orders, rpc, db,
-                                                                        amqp_uri):
+def test_a_refused_seat_is_refunded_by_an_event_payments_need_not_be_up_for(orders, rpc,
+                                                                             db, amqp_uri):
+    """The refund is asked by an event written with the order's move (an outbox command):
+    no call to payments can fail inside the handler."""
     order = paid_order(rpc, db, amqp_uri)
-    REFUSALS["refund"] = [Unavailable("service_timeout", "payments did not answer")]
-    publish(amqp_uri, "teams", "seat_refused", {"order_id": order["id"], "team_id": 105,
-                                                "reason": "team_full"})
+    publish(amqp_uri, example(declared.SeatRefused, **{"order_id": order["id"], "team_id": 105,
+                                                "reason": "team_full"}))
     assert wait_for(lambda: status_of(db, order["id"]) == "refunding")
     refund = {"order_id": order["id"], "amount": 3980, "reason": "seat_refused",
               "refund_key": f"seat-refused-{order['id']}"}
-    assert called("refund") == [refund, refund]  # refused once, then retried
+    assert events(db, "refund_requested") == [refund]
     assert history(db, order["id"])[-1] == ("awaiting_team", "refunding", "seat_refused")
 
 
 def test_a_cancelled_team_cancels_its_unpaid_orders(orders, rpc, db, amqp_uri):
     leader = paid_order(rpc, db, amqp_uri)
     unpaid = rpc.orders.place_team_order(FRIEND, None, SKU, 1, team_id=105)["order"]
-    publish(amqp_uri, "teams", "team_cancelled", {"team_id": 105,
-                                                  "order_ids": [leader["id"], unpaid["id"]]})
+    publish(amqp_uri, example(declared.TeamCancelled, **{"team_id": 105,
+                                                  "order_ids": [leader["id"], unpaid["id"]]}))
     assert wait_for(lambda: status_of(db, unpaid["id"]) == "cancelled")
     assert status_of(db, leader["id"]) == "awaiting_team"
     assert events(db, "order_cancelled")[0]["reason"] == "team_cancelled"
@@ -661,8 +649,8 @@ SHIPMENT = {"carrier": "顺丰速运", "tracking_no": "SF1234567890"}
 
 def order_to_ship(rpc, db, amqp_uri, user_id=SHOPPER):
     order = paid_order(rpc, db, amqp_uri, user_id=user_id)
-    publish(amqp_uri, "teams", "team_succeeded", {"team_id": 105, "order_ids": [order["id"]],
-                                                  "user_ids": [user_id]})
+    publish(amqp_uri, example(declared.TeamSucceeded, **{"team_id": 105, "order_ids": [order["id"]],
+                                                  "user_ids": [user_id]}))
     assert wait_for(lambda: status_of(db, order["id"]) == "to_ship")
     return order
 

@@ -16,6 +16,8 @@ import pytest
 import sqlalchemy as sa
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from contract import events as declared
+from contract.examples import example
 from plumbing import settings
 from plumbing.errors import BadRequest, Conflict, Forbidden, NotFound
 from plumbing.rpc import RemoteService
@@ -369,9 +371,9 @@ def test_a_paid_payment_cannot_be_closed(payments, db):
 
 def cancelled(amqp_uri, db, order_id=ORDER, event_id=None):
     """orders announces the order's cancellation; -> once payments has handled it."""
-    event_id = publish_event(amqp_uri, "orders", "order_cancelled",
-                             {"order_id": order_id, "user_id": SHOPPER, "team_id": 9,
-                              "reason": "by_shopper"}, event_id)
+    event_id = publish_event(amqp_uri, example(declared.OrderCancelled, order_id=order_id,
+                                               user_id=SHOPPER, team_id=9, reason="by_shopper"),
+                             event_id)
     assert wait_until(lambda: rows(db, "SELECT count(*) AS n FROM inbox WHERE event_id = :e",
                                    e=event_id)[0]["n"] == 1)
     return event_id
@@ -409,6 +411,21 @@ def test_a_payment_made_as_the_order_was_cancelled_still_arrives(payments, db, a
 
 
 # --- refunds -------------------------------------------------------------------------------
+
+def test_a_refund_orders_asks_by_event_is_made_once(payments, db, gateway, amqp_uri):
+    """orders writes refund_requested with the order's move to refunding (an outbox
+    command); redelivered or asked again under its key, it is one refund."""
+    paid_order(payments, db)
+    asked = example(declared.RefundRequested, order_id=ORDER, amount=PRICE, reason="拼团失败",
+                    refund_key=f"team-failed-{ORDER}")
+    event_id = publish_event(amqp_uri, asked)
+    publish_event(amqp_uri, asked, event_id)  # redelivered
+    publish_event(amqp_uri, asked)  # asked again
+    assert wait_until(lambda: events(db, "refund_succeeded"))
+    assert wait_until(lambda: rows(db, "SELECT count(*) AS n FROM inbox")[0]["n"] == 2)
+    assert count(db, "refunds") == 1
+    assert payments.order_balance(ORDER) == {"paid": PRICE, "refunded": PRICE, "balance": 0}
+
 
 def test_a_refund_succeeds_asynchronously_and_is_announced_once(payments, db, gateway):
     started = paid_order(payments, db)

@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from eventlet.queue import Queue
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from contract import events, examples
+from contract.examples import example
 from plumbing import clock
 from plumbing.entrypoints import rpc as rpc_entrypoint
 from plumbing.errors import BadRequest, Conflict, NotFound
@@ -32,10 +34,11 @@ publish = publish_event
 
 def snapshot(product_id=PRODUCT, version=1, title="烟台红富士苹果 5斤装", status="published",
              merchant_id=MERCHANT):
-    return {"id": product_id, "version": version, "title": title, "status": status,
-            "merchant_id": merchant_id, "cover_image": "https://img.pintuan.example/apple.jpg",
-            "skus": [{"id": SKU, "spec": "5斤", "price": 2990, "stock": 9},
-                     {"id": BIG_SKU, "spec": "10斤", "price": 5990, "stock": 9}]}
+    return examples.example_data(
+        events.ProductChanged, id=product_id, version=version, title=title, status=status,
+        merchant_id=merchant_id, cover_image="https://img.pintuan.example/apple.jpg",
+        skus=[{**examples.SKU, "id": SKU, "spec": "5斤", "price": 2990},
+              {**examples.SKU, "id": BIG_SKU, "spec": "10斤", "price": 5990}])
 
 
 CATALOG = {}  # product id -> its snapshot as catalog has it now
@@ -57,7 +60,7 @@ def publish_product(amqp_uri, rpc, **fields):
     """Catalog changes a product and announces it; returns once teams has the copy."""
     data = snapshot(**fields)
     CATALOG[data["id"]] = data
-    publish(amqp_uri, "catalog", "product_changed", data)
+    publish(amqp_uri, example(events.ProductChanged, **data))
     assert wait_until(lambda: _copy_version(rpc, data["id"]) == data["version"])
 
 
@@ -69,14 +72,14 @@ def _copy_version(rpc, product_id):
 
 
 def pay(amqp_uri, order_id, user_id, team_id, event_id=None):
-    return publish(amqp_uri, "orders", "order_paid", {
+    return publish(amqp_uri, example(events.OrderPaid, **{
         "order_id": order_id, "user_id": user_id, "team_id": team_id, "amount": 1990,
-        "paid_at": clock.isoformat(clock.now())}, event_id)
+        "paid_at": clock.isoformat(clock.now())}), event_id)
 
 
 def cancel(amqp_uri, order_id, user_id, team_id):
-    return publish(amqp_uri, "orders", "order_cancelled", {
-        "order_id": order_id, "user_id": user_id, "team_id": team_id, "reason": "timeout"})
+    return publish(amqp_uri, example(events.OrderCancelled, **{
+        "order_id": order_id, "user_id": user_id, "team_id": team_id, "reason": "timeout"}))
 
 
 # --- reading and waiting -------------------------------------------------------------
@@ -192,7 +195,7 @@ def test_copy_follows_newer_snapshots_and_ignores_stale_ones(start_service, rpc,
     with pytest.raises(NotFound):
         rpc.teams.get_product_copy(PRODUCT)
     publish_product(amqp_uri, rpc, version=2, title="苹果 v2")
-    publish(amqp_uri, "catalog", "product_changed", snapshot(version=1, title="苹果 v1 (late)"))
+    publish(amqp_uri, example(events.ProductChanged, **snapshot(version=1, title="苹果 v1 (late)")))
     publish_product(amqp_uri, rpc, version=3, title="苹果 v3", merchant_id=OTHER_MERCHANT)
     copy = rpc.teams.get_product_copy(PRODUCT)
     assert (copy["version"], copy["title"], copy["merchant_id"]) == (3, "苹果 v3", OTHER_MERCHANT)
@@ -270,7 +273,7 @@ def test_a_campaign_right_after_publishing_does_not_wait_for_the_event(teams, rp
     created = rpc.teams.create_campaign(MERCHANT, campaign_data())  # the event is on its way
     assert created["status"] == "active" and created["title"] == "烟台红富士苹果 新季"
     assert rpc.teams.get_product_copy(PRODUCT)["version"] == 3
-    late = publish(amqp_uri, "catalog", "product_changed", snapshot(version=2, status="draft"))
+    late = publish(amqp_uri, example(events.ProductChanged, **snapshot(version=2, status="draft")))
     assert wait_until(lambda: handled(db, late))  # the late, older event changes nothing
     assert rpc.teams.get_product_copy(PRODUCT)["version"] == 3
 
@@ -458,8 +461,8 @@ def test_an_order_over_the_most_one_order_may_cost_takes_no_seat(teams, rpc, ord
     """22 of a 99,999,998-fen group price is over 2^31 fen: refused before any team or seat."""
     dear, dear_sku = 8, 80
     CATALOG[dear] = {**snapshot(product_id=dear),
-                     "skus": [{"id": dear_sku, "spec": "整箱", "price": 99_999_999}]}
-    publish(amqp_uri, "catalog", "product_changed", CATALOG[dear])
+                     "skus": [{**examples.SKU, "id": dear_sku, "spec": "整箱", "price": 99_999_999}]}
+    publish(amqp_uri, example(events.ProductChanged, **CATALOG[dear]))
     assert wait_until(lambda: _copy_version(rpc, dear) == 1)
     campaign = rpc.teams.create_campaign(MERCHANT, campaign_data(
         product_id=dear, per_user_limit=99, skus=[{"sku_id": dear_sku, "group_price": 99_999_998}]))
@@ -589,8 +592,8 @@ def test_a_payment_after_the_failure_is_refused(teams, rpc, orders, amqp_uri, db
 
 def test_a_payment_for_an_unknown_team_order_is_refused(teams, amqp_uri, db):
     pay(amqp_uri, 9191, 201, 55)
-    publish(amqp_uri, "orders", "order_paid", {"order_id": 9192, "user_id": 201, "team_id": None,
-                                               "amount": 100, "paid_at": None})
+    publish(amqp_uri, example(events.OrderPaid, order_id=9192, user_id=201, team_id=None,
+                              amount=100, paid_at=clock.isoformat(clock.now())))
     assert wait_until(lambda: emitted(db, "seat_refused"))
     eventlet.sleep(0.3)
     assert emitted(db, "seat_refused") == [{"order_id": 9191, "team_id": 55, "reason": "no_seat"}]
