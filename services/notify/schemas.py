@@ -1,35 +1,32 @@
 """Wire formats of the notify service's RPC input and of the events it reads (marshmallow).
 
-RPC input is strict: unknown fields are refused. Event data keeps only the fields
-notify reads, so a producer may add fields without breaking it; a payload that lacks
-one, or carries a wrong type, fails the handler and ends in the dead-letter queue.
+RPC input is strict: unknown fields are refused; it loads into a record (`Args`). Event
+data keeps only the fields notify reads, so a producer may add fields without breaking
+it; a payload that lacks one, or carries a wrong type, fails the handler and ends in the
+dead-letter queue.
 """
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from plumbing.validation import (
+    Args,
+    Id,
+    PageArgs,
     StrictInteger,
     load,  # noqa: F401  (the services' one loader)
 )
 from services.notify import domain
 
-MAX_ID = 2**31 - 1  # ids are PostgreSQL integers; larger ones could never exist
 MAX_MARK = 500
-
-
-def Id(**kwargs):  # noqa: N802 - reads as a field type
-    return StrictInteger(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 # --- RPC ------------------------------------------------------------------------------
 
-class UserArgs(Schema):
+class UserArgs(Args):
     user_id = Id(required=True)
 
 
-class ListArgs(UserArgs):
-    page = StrictInteger(load_default=1, validate=validate.Range(min=1, max=10_000))
-    page_size = StrictInteger(load_default=20,
-                              validate=validate.Range(min=1, max=domain.MAX_PAGE_SIZE))
+class ListArgs(UserArgs, PageArgs):
+    pass
 
 
 class MarkReadArgs(UserArgs):
