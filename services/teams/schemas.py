@@ -7,32 +7,26 @@ stored state (time window, group price below the SKU price) live in domain.py.
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from plumbing.validation import (
-    StrictInteger,
+    MAX_QUANTITY,
+    Fen,
+    Id,
+    PageArgs,
+    Quantity,
     UtcDateTime,
+    Whole,
     load,  # noqa: F401  (the services' one loader)
 )
 from services.teams import domain
 
-MAX_ID = 2**31 - 1
-MAX_FEN = 1_000_000_000
-MAX_QUANTITY = 9_999
 MAX_TEAM_SIZE = 100
 MAX_VALIDITY_SECONDS = 30 * 24 * 3600  # a team waits at most a month to fill up
-
-
-def Id(**kwargs):  # noqa: N802 - reads as a field type
-    return StrictInteger(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
-
-
-def Whole(low, high, **kwargs):  # noqa: N802
-    return StrictInteger(validate=validate.Range(min=low, max=high), **kwargs)
 
 
 # --- campaigns -----------------------------------------------------------------
 
 class CampaignSku(Schema):
     sku_id = Id(required=True)
-    group_price = Whole(1, MAX_FEN, required=True)
+    group_price = Fen(error=None, required=True)
 
 
 def _campaign_fields(required):
@@ -62,11 +56,6 @@ class CampaignChange(Schema.from_dict(_campaign_fields(required=False))):
 
 # --- arguments -------------------------------------------------------------------
 
-class PageArgs(Schema):
-    page = Whole(1, 10_000, load_default=1)
-    page_size = Whole(1, domain.MAX_PAGE_SIZE, load_default=20)
-
-
 class MerchantArgs(Schema):
     merchant_id = Id(required=True)
 
@@ -94,7 +83,7 @@ class SeatArgs(Schema):
     order_id = Id(required=True)
     user_id = Id(required=True)
     sku_id = Id(required=True)
-    quantity = Whole(1, MAX_QUANTITY, required=True)
+    quantity = Quantity(required=True)
 
 
 class OpenArgs(SeatArgs):
