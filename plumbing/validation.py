@@ -7,7 +7,15 @@ import dataclasses
 import re
 from datetime import timezone
 
-from marshmallow import Schema, ValidationError, fields, missing, post_load, validate
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    missing,
+    post_load,
+    validate,
+    validates_schema,
+)
 
 from plumbing.errors import BadRequest
 from plumbing.money import MAX_ORDER_FEN
@@ -176,6 +184,16 @@ class UtcDateTime(fields.AwareDateTime):
 def QueryFlag(**kwargs):  # noqa: N802 - reads as a field type
     """A query-string boolean: only `true` or `false` (not 1, yes or True)."""
     return fields.Boolean(truthy={"true"}, falsy={"false"}, **kwargs)
+
+
+class Changes(Schema):
+    """The fields an edit changes (a dict of those given); an edit that names none is
+    refused, rather than taken as a no-op the sender did not mean."""
+
+    @validates_schema
+    def not_empty(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Nothing to change.")
 
 
 # --- entrypoint arguments as records ---------------------------------------------------------

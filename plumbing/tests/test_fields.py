@@ -14,6 +14,7 @@ from plumbing.validation import (
     MAX_PAGE_SIZE,
     MAX_QUANTITY,
     Args,
+    Changes,
     Fen,
     Id,
     OptionalId,
@@ -150,3 +151,11 @@ def test_a_field_neither_required_nor_defaulted_is_a_mistake_in_the_schema():
 
     with pytest.raises(TypeError, match="team_id"):
         load(Loose, {"team_id": 1})
+
+
+def test_an_edit_that_changes_nothing_is_refused():
+    class Rename(Changes):
+        name = fields.String()
+
+    assert load(Rename, {"name": "新"}) == {"name": "新"}
+    assert refusal(Rename, {}) == {"_schema": ["Nothing to change."]}

@@ -1,7 +1,7 @@
 """Wire formats of the orders service's RPC input (marshmallow).
 
-Every RPC argument goes through `load` first: a service never trusts its caller. It
-loads into a record (`Args`): `args.team_id`, not `args["team_id"]`.
+Every RPC argument goes through `load` first (a service never trusts its caller) and
+comes out as a record, so a team id is followed by name: `args.team_id`.
 """
 from marshmallow import ValidationError, fields, pre_load, validate, validates_schema
 
