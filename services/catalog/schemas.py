@@ -8,6 +8,7 @@ live in domain.py.
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from plumbing.validation import (
+    Changes,
     Fen,
     Id,
     PageArgs,
@@ -79,11 +80,8 @@ class CategoryIn(CategoryFields):
     icon_url = ImageRef(allow_none=True, load_default=None)
 
 
-class CategoryChange(CategoryFields):
-    @validates_schema
-    def not_empty(self, data, **kwargs):
-        if not data:
-            raise ValidationError("Nothing to change.")
+class CategoryChange(Changes, CategoryFields):
+    pass
 
 
 class CategoryArgs(Schema):
@@ -166,13 +164,8 @@ class ProductIn(ProductFields):
     skus = fields.List(fields.Nested(SkuIn), required=True, validate=validate.Length(max=100))
 
 
-class ProductChange(ProductFields):
+class ProductChange(Changes, ProductFields):
     skus = fields.List(fields.Nested(SkuChange), validate=validate.Length(max=100))
-
-    @validates_schema
-    def not_empty(self, data, **kwargs):
-        if not data:
-            raise ValidationError("Nothing to change.")
 
 
 class PinArgs(Schema):

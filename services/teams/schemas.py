@@ -4,10 +4,11 @@ Every RPC argument goes through `load` first: a service never trusts its caller.
 Schemas check shape, types and single-field ranges; rules between fields or against
 stored state (time window, group price below the SKU price) live in domain.py.
 """
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import Schema, fields, post_load, validate
 
 from plumbing.validation import (
     MAX_QUANTITY,
+    Changes,
     Fen,
     Id,
     PageArgs,
@@ -45,13 +46,8 @@ def _campaign_fields(required):
 CampaignIn = Schema.from_dict(_campaign_fields(required=True), name="CampaignIn")
 
 
-class CampaignChange(Schema.from_dict(_campaign_fields(required=False))):
+class CampaignChange(Changes, Schema.from_dict(_campaign_fields(required=False))):
     """The fields to change; the others keep their value."""
-
-    @validates_schema
-    def not_empty(self, data, **kwargs):
-        if not data:
-            raise ValidationError("Nothing to change.")
 
 
 # --- arguments -------------------------------------------------------------------
