@@ -8,6 +8,7 @@ import re
 from datetime import timezone
 
 from marshmallow import (
+    EXCLUDE,
     Schema,
     ValidationError,
     fields,
@@ -194,6 +195,14 @@ class Changes(Schema):
     def not_empty(self, data, **kwargs):
         if not data:
             raise ValidationError("Nothing to change.")
+
+
+class EventData(Schema):
+    """An event's payload as one consumer reads it: only the fields it declares are kept,
+    so a producer may add fields; a missing or mistyped one is refused."""
+
+    class Meta:
+        unknown = EXCLUDE
 
 
 # --- entrypoint arguments as records ---------------------------------------------------------

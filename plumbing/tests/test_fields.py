@@ -15,6 +15,7 @@ from plumbing.validation import (
     MAX_QUANTITY,
     Args,
     Changes,
+    EventData,
     Fen,
     Id,
     OptionalId,
@@ -159,3 +160,11 @@ def test_an_edit_that_changes_nothing_is_refused():
 
     assert load(Rename, {"name": "新"}) == {"name": "新"}
     assert refusal(Rename, {}) == {"_schema": ["Nothing to change."]}
+
+
+def test_event_data_keeps_only_its_fields_and_still_checks_them():
+    class Paid(EventData):
+        order_id = Id(required=True)
+
+    assert load(Paid, {"order_id": 3, "added_later": 1}) == {"order_id": 3}
+    assert "order_id" in refusal(Paid, {"order_id": "3"})

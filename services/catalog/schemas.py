@@ -5,10 +5,11 @@ Schemas check shape, types and single-field ranges; rules that involve several
 fields or the stored state (spec uniqueness, market price vs price, SKU count)
 live in domain.py.
 """
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from plumbing.validation import (
     Changes,
+    EventData,
     Fen,
     Id,
     PageArgs,
@@ -218,11 +219,6 @@ class ReserveArgs(ReservationArgs):
 # --- events from other services ------------------------------------------------------
 # Only the fields catalog reads are kept, so a producer may add fields; a payload
 # missing one fails the handler and ends in the dead-letter queue, never half-applied.
-
-class EventData(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
 
 class GroupPrice(EventData):
     sku_id = Id(required=True)

@@ -5,15 +5,10 @@ data keeps only the fields notify reads, so a producer may add fields without br
 it; a payload that lacks one, or carries a wrong type, fails the handler and ends in the
 dead-letter queue.
 """
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import fields, validate
 
-from plumbing.validation import (
-    Args,
-    Id,
-    PageArgs,
-    StrictInteger,
-    load,  # noqa: F401  (the services' one loader)
-)
+# load: the services' one loader, schemas.load
+from plumbing.validation import Args, EventData, Id, PageArgs, StrictInteger, load  # noqa: F401
 from services.notify import domain
 
 MAX_MARK = 500
@@ -36,11 +31,6 @@ class MarkReadArgs(UserArgs):
 
 
 # --- events ---------------------------------------------------------------------------
-
-class EventData(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
 
 class TeamOpened(EventData):
     team_id = Id(required=True)
