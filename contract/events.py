@@ -8,6 +8,7 @@ from typing import Annotated, Literal, Optional
 from pydantic import Field, StrictInt
 
 from contract.declare import Count, Event, Fen, Id, Part, UtcTime, event
+from plumbing.money import MAX_ORDER_FEN
 
 TeamSize = Annotated[StrictInt, Field(ge=2, le=1000)]
 MemberCount = Annotated[StrictInt, Field(ge=1, le=1000)]
@@ -224,9 +225,9 @@ class RefundRequested(Event):
     """Orders wants money back for an order (its team failed, its seat was refused, a late
     or stray payment): payments refunds it once per refund_key."""
     order_id: Id
-    amount: Fen
-    reason: str
-    refund_key: str
+    amount: Annotated[StrictInt, Field(ge=1, le=MAX_ORDER_FEN, description="money in fen (分)")]
+    reason: Annotated[str, Field(min_length=1, max_length=80)]  # WeChat's limit
+    refund_key: Annotated[str, Field(pattern=r"^[\x21-\x7e]{1,64}$")]
 
 
 @event("orders", "order_refunded")

@@ -1,13 +1,24 @@
 """Input validation with marshmallow, and the one shape of a validation error:
 BadRequest `validation_failed` with details `{"field.path": [messages]}` (nested
 fields and list items joined with dots: `skus.0.price`), and the field types every
-service shares: strict numbers and booleans, text a person writes, UTC times."""
+service shares: strict numbers and booleans, ids, money, quantities, paging, text a
+person writes, UTC times; and `Args`, entrypoint arguments loaded into a frozen record."""
+import dataclasses
 import re
 from datetime import timezone
 
-from marshmallow import ValidationError, fields
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    missing,
+    post_load,
+    validate,
+    validates_schema,
+)
 
 from plumbing.errors import BadRequest
+from plumbing.money import MAX_ORDER_FEN
 
 MESSAGE = "Some fields are missing or wrong."
 
@@ -58,6 +69,64 @@ class StrictBoolean(fields.Boolean):
         if not isinstance(value, bool):
             raise self.make_error("invalid")
         return value
+
+
+def Whole(low, high, **kwargs):  # noqa: N802 - reads as a field type
+    """A strict integer from `low` to `high` (either None: unbounded on that side)."""
+    return StrictInteger(validate=validate.Range(min=low, max=high), **kwargs)
+
+
+# --- ids, money, quantities ---------------------------------------------------------------
+MAX_ID = 2**31 - 1  # ids are PostgreSQL integers: a larger one could never exist
+MAX_QUANTITY = 9_999  # units of one SKU in one order, seat or reservation
+FEN_RANGE = "Must be between {min} and {max} fen."
+
+
+def Id(**kwargs):  # noqa: N802
+    """A record's id: 1 to MAX_ID (a larger one would fail the query, not just miss)."""
+    return Whole(1, MAX_ID, **kwargs)
+
+
+def OptionalId(**kwargs):  # noqa: N802
+    """An id that may be absent or null (None)."""
+    return Id(allow_none=True, load_default=None, **kwargs)
+
+
+def Fen(minimum=1, maximum=MAX_ORDER_FEN, error=FEN_RANGE, **kwargs):  # noqa: N802
+    """Money: whole fen (分), by default 1 to what one order may come to. `error=None`
+    words a refusal as marshmallow does."""
+    return StrictInteger(validate=validate.Range(min=minimum, max=maximum, error=error),
+                         **kwargs)
+
+
+def Quantity(**kwargs):  # noqa: N802
+    """Units bought: 1 to MAX_QUANTITY."""
+    return Whole(1, MAX_QUANTITY, **kwargs)
+
+
+# --- paging ---------------------------------------------------------------------------------
+MAX_PAGE = 10_000  # deeper pages are a scraper's, not a shopper's
+MAX_PAGE_SIZE = 50
+DEFAULT_PAGE_SIZE = 20
+# The bounds as validators, for callers whose transport needs another field type (the
+# gateway reads query strings, so its numbers are not strict).
+PAGE_RANGE = validate.Range(min=1, max=MAX_PAGE)
+PAGE_SIZE_RANGE = validate.Range(min=1, max=MAX_PAGE_SIZE)
+
+
+def PageNumber(**kwargs):  # noqa: N802
+    return StrictInteger(load_default=1, validate=PAGE_RANGE, **kwargs)
+
+
+def PageSize(default=DEFAULT_PAGE_SIZE, **kwargs):  # noqa: N802
+    return StrictInteger(load_default=default, validate=PAGE_SIZE_RANGE, **kwargs)
+
+
+class PageArgs(Schema):
+    """`page` 1 to MAX_PAGE (default 1), `page_size` 1 to MAX_PAGE_SIZE (default 20). A plain
+    schema, so that it mixes into dict schemas and `Args` records alike."""
+    page = PageNumber()
+    page_size = PageSize()
 
 
 # --- text a person writes ---------------------------------------------------------------
@@ -115,6 +184,52 @@ class UtcDateTime(fields.AwareDateTime):
 def QueryFlag(**kwargs):  # noqa: N802 - reads as a field type
     """A query-string boolean: only `true` or `false` (not 1, yes or True)."""
     return fields.Boolean(truthy={"true"}, falsy={"false"}, **kwargs)
+
+
+class Changes(Schema):
+    """The fields an edit changes (a dict of those given); an edit that names none is
+    refused, rather than taken as a no-op the sender did not mean."""
+
+    @validates_schema
+    def not_empty(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Nothing to change.")
+
+
+# --- entrypoint arguments as records ---------------------------------------------------------
+
+class Args(Schema):
+    """A schema whose `load` gives a frozen record of its fields (`args.team_id`, not
+    `args["team_id"]`), so an argument can be followed by name; `as_kwargs()` gives them
+    back as a dict. Every field is required or has a `load_default`: a record has them all."""
+
+    @post_load
+    def as_record(self, data, **kwargs):
+        return self.record_type()(**data)
+
+    @classmethod
+    def record_type(cls):
+        record = cls.__dict__.get("_record")
+        if record is None:
+            record = cls._record = _record_class(cls.__name__, cls._declared_fields)
+        return record
+
+
+@dataclasses.dataclass(frozen=True)
+class Record:
+    def as_kwargs(self):
+        return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **changes)
+
+
+def _record_class(name, declared):
+    optional = sorted(key for key, field in declared.items()
+                      if not field.required and field.load_default is missing)
+    if optional:
+        raise TypeError(f"{name}: {', '.join(optional)} neither required nor defaulted")
+    return dataclasses.make_dataclass(name, list(declared), bases=(Record,), frozen=True)
 
 
 # --- a JSON body as a whole -------------------------------------------------------------

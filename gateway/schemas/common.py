@@ -10,7 +10,7 @@ then gets typed attributes, not dicts (gateway/tests/test_openapi_types.py check
 from marshmallow import Schema, fields, validate
 
 from plumbing.clock import isoformat
-from plumbing.validation import QueryFlag
+from plumbing.validation import DEFAULT_PAGE_SIZE, PAGE_RANGE, PAGE_SIZE_RANGE, QueryFlag
 from plumbing.validation import UtcDateTime as _UtcDateTime
 
 URL = validate.URL(schemes={"http", "https"})
@@ -84,9 +84,14 @@ def page_of(item_schema, name):
         "page": Integer(1, required=True), "page_size": Integer(20, required=True)}, name=name)
 
 
+def PageSize(default=DEFAULT_PAGE_SIZE):  # noqa: N802
+    """The kit's page size bounds; not strict, as a query string holds only text."""
+    return fields.Integer(load_default=default, validate=PAGE_SIZE_RANGE)
+
+
 class Paging(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10000))
-    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=50))
+    page = fields.Integer(load_default=1, validate=PAGE_RANGE)
+    page_size = PageSize()
 
 
 class ErrorBody(Schema):

@@ -1,7 +1,19 @@
 """Wire schemas of reviews (评价, 追评, 商家回复) and feedback (投诉与建议)."""
 from marshmallow import Schema, fields, validate
 
-from gateway.schemas.common import Boolean, Enum, Flag, Float, Integer, Paging, String, Strings, Time, page_of
+from gateway.schemas.common import (
+    Boolean,
+    Enum,
+    Flag,
+    Float,
+    Integer,
+    PageSize,
+    Paging,
+    String,
+    Strings,
+    Time,
+    page_of,
+)
 from gateway.schemas.media import UploadRef
 from plumbing.validation import StrictBoolean, StrictInteger, Text
 
@@ -41,7 +53,7 @@ class ReplyInput(Schema):
 class ReviewQuery(Paging):
     filter = fields.String(load_default="all", validate=validate.OneOf(REVIEW_FILTERS),
                            metadata={"description": "good: 4-5 stars, medium: 3, bad: 1-2"})
-    page_size = fields.Integer(load_default=10, validate=validate.Range(min=1, max=50))
+    page_size = PageSize(default=10)
 
 
 class AdminReviewQuery(Paging):

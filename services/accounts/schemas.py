@@ -2,19 +2,22 @@
 
 The gateway validates too, but a service never trusts its caller: every RPC
 input passes through `load`, which turns marshmallow's complaints into a
-`BadRequest("validation_failed", details={field: [messages]})`.
+`BadRequest("validation_failed", details={field: [messages]})`. Arguments load into a
+record (`Args`: `args.user_id`); the changes to a profile or an address stay a dict of
+what was given.
 """
 from marshmallow import Schema, ValidationError, fields, validate
 
+from plumbing import validation
 from plumbing.validation import (  # noqa: F401  (load: the services' one loader)
+    Args,
+    Id,
     StrictBoolean,
     Text,
     invalid,
     load,
 )
 from services.accounts import domain
-
-MAX_ID = 2**31 - 1  # ids are PostgreSQL integers; larger ones could never exist
 
 
 def _predicate(check, message):
@@ -28,16 +31,12 @@ def text(max_length, **kwargs):
     return Text(validate=validate.Length(1, max_length), **kwargs)
 
 
-def record_id(**kwargs):
-    return fields.Integer(strict=True, validate=validate.Range(1, MAX_ID), **kwargs)
-
-
 mobile = _predicate(domain.is_mainland_mobile, "Must be an 11-digit mainland mobile number.")
 username = _predicate(domain.is_valid_username,
                       "Must be 3-64 letters, digits, dots, dashes or underscores.")
 
 
-class WechatLogin(Schema):
+class WechatLogin(Args):
     # Its format is the WeChat adapter's to judge (BadRequest "invalid_wechat_code").
     code = fields.String(required=True)
     # Anything string-shaped is accepted: an unusable invite code is ignored, not refused.
@@ -45,14 +44,14 @@ class WechatLogin(Schema):
                                 validate=validate.Length(max=32))
 
 
-class MerchantLogin(Schema):
+class MerchantLogin(Args):
     username = fields.String(required=True, validate=validate.Length(1, 64))
     password = fields.String(required=True, validate=validate.Length(1, 1024))
     address = fields.String(load_default=None, allow_none=True,
                             validate=validate.Length(1, 64))  # an IPv6 address is at most 45
 
 
-class StaffUser(Schema):
+class StaffUser(Args):
     username = fields.String(required=True, validate=username)
     password = fields.String(required=True, validate=validate.Length(
         domain.MIN_PASSWORD_LENGTH, domain.MAX_PASSWORD_LENGTH))
@@ -60,26 +59,25 @@ class StaffUser(Schema):
                         required=True, validate=validate.Length(min=1))
 
 
-class NewMerchant(Schema):
+class NewMerchant(Args):
     """Ops opens a merchant account and its shop."""
-    created_by = record_id(required=True)
+    created_by = Id(required=True)
     username = fields.String(required=True, validate=username)
     password = fields.String(required=True, validate=validate.Length(
         domain.MIN_PASSWORD_LENGTH, domain.MAX_PASSWORD_LENGTH))
     shop_name = text(32, required=True)
 
 
-class PageArgs(Schema):
-    page = fields.Integer(strict=True, load_default=1, validate=validate.Range(1, 10_000))
-    page_size = fields.Integer(strict=True, load_default=20, validate=validate.Range(1, 50))
+class PageArgs(Args, validation.PageArgs):
+    pass
 
 
-class UserRef(Schema):
-    user_id = record_id(required=True)
+class UserRef(Args):
+    user_id = Id(required=True)
 
 
 class AddressRef(UserRef):
-    address_id = record_id(required=True)
+    address_id = Id(required=True)
 
 
 class ProfileChanges(Schema):
@@ -102,17 +100,17 @@ class AddressFields(Schema):
 
 def load_profile_changes(user_id, changes):
     ref = load(UserRef(), {"user_id": user_id})
-    return ref["user_id"], _nested(ProfileChanges(), changes, "changes")
+    return ref.user_id, _nested(ProfileChanges(), changes, "changes")
 
 
 def load_new_address(user_id, data):
     ref = load(UserRef(), {"user_id": user_id})
-    return ref["user_id"], _nested(AddressFields(), data, "data")
+    return ref.user_id, _nested(AddressFields(), data, "data")
 
 
 def load_address_changes(user_id, address_id, data):
     ref = load(AddressRef(), {"user_id": user_id, "address_id": address_id})
-    return ref["user_id"], ref["address_id"], _nested(AddressFields(partial=True), data, "data")
+    return ref.user_id, ref.address_id, _nested(AddressFields(partial=True), data, "data")
 
 
 def _nested(schema, data, name):

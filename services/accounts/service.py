@@ -4,7 +4,7 @@ Users log in (shoppers with WeChat, staff with a password) and get a token signe
 here and checked at the gateway; they keep a profile and delivery addresses.
 """
 from contract import events
-from plumbing import clock, tokens
+from plumbing import clock, paging, tokens
 from plumbing.db import Database
 from plumbing.entrypoints import rpc, timer
 from plumbing.errors import Unauthorized
@@ -28,8 +28,8 @@ class AccountsService(ServiceBase):
     @rpc
     def wechat_login(self, code, invite_code=None):
         args = schemas.load(schemas.WechatLogin(), {"code": code, "invite_code": invite_code})
-        openid = self.wechat.code2session(args["code"])["openid"]
-        user, created = store.customer_for_openid(self.db.session, openid, args["invite_code"])
+        openid = self.wechat.code2session(args.code)["openid"]
+        user, created = store.customer_for_openid(self.db.session, openid, args.invite_code)
         if created:
             self.db.emit(events.UserRegistered(user_id=user.id, invited_by=user.invited_by))
         return {**_login_result(user), "created": created}
@@ -43,11 +43,11 @@ class AccountsService(ServiceBase):
                                                       "address": address})
         session, now, thresholds = self.db.session, clock.now(), config.lockout_thresholds()
         subjects = {scope: subject for scope, subject
-                    in domain.lockout_subjects(args["username"], args["address"]).items()
+                    in domain.lockout_subjects(args.username, args.address).items()
                     if scope in thresholds}
         domain.check_not_locked(store.login_failures(session, subjects).values(), now)
-        user = store.find_user(session, username=args["username"])
-        if not passwords.verify_password(user.password_hash if user else None, args["password"]):
+        user = store.find_user(session, username=args.username)
+        if not passwords.verify_password(user.password_hash if user else None, args.password):
             lockout = config.lockout_seconds()
             store.update_login_failures(session, subjects, lambda scope, failures: (
                 domain.after_failure(failures, thresholds[scope], lockout, now)))
@@ -56,7 +56,7 @@ class AccountsService(ServiceBase):
         store.update_login_failures(session, subjects, domain.after_success)
         domain.check_back_office_access(domain.parse_roles(user.roles))
         if passwords.needs_rehash(user.password_hash):
-            user.password_hash = passwords.hash_password(args["password"])
+            user.password_hash = passwords.hash_password(args.password)
         result = _login_result(user)
         shop = store.shop_of(self.db.session, user.id)
         result["user"]["shop_name"] = shop.name if shop else None
@@ -75,7 +75,7 @@ class AccountsService(ServiceBase):
     def create_staff_user(self, username, password, roles):
         args = schemas.load(schemas.StaffUser(),
                             {"username": username, "password": password, "roles": roles})
-        return store.user_dict(store.add_staff_user(self.db.session, **args))
+        return store.user_dict(store.add_staff_user(self.db.session, **args.as_kwargs()))
 
     @rpc
     def create_merchant(self, created_by, username, password, shop_name):
@@ -83,15 +83,15 @@ class AccountsService(ServiceBase):
         args = schemas.load(schemas.NewMerchant(), {
             "created_by": created_by, "username": username, "password": password,
             "shop_name": shop_name})
-        user = store.add_merchant(self.db.session, **args)
+        user = store.add_merchant(self.db.session, **args.as_kwargs())
         return store.merchant_dict(user, store.shop_of(self.db.session, user.id))
 
     @rpc
     def list_merchants(self, page=1, page_size=20):
         args = schemas.load(schemas.PageArgs(), {"page": page, "page_size": page_size})
-        rows, total = store.merchants_page(self.db.session, **args)
-        return {"items": [store.merchant_dict(user, shop) for user, shop in rows],
-                "total": total, **args}
+        rows, total = store.merchants_page(self.db.session, **args.as_kwargs())
+        return paging.page([store.merchant_dict(user, shop) for user, shop in rows], total,
+                           args.page, args.page_size)
 
     @rpc
     def ensure_demo_accounts(self):
@@ -102,7 +102,7 @@ class AccountsService(ServiceBase):
     @rpc
     def get_user(self, user_id):
         args = schemas.load(schemas.UserRef(), {"user_id": user_id})
-        return store.user_dict(store.get_user(self.db.session, args["user_id"]))
+        return store.user_dict(store.get_user(self.db.session, args.user_id))
 
     @rpc
     def update_profile(self, user_id, changes):
@@ -117,8 +117,8 @@ class AccountsService(ServiceBase):
     def list_addresses(self, user_id):
         """-> a list of addresses, the default first."""
         args = schemas.load(schemas.UserRef(), {"user_id": user_id})
-        store.get_user(self.db.session, args["user_id"])
-        return [store.address_dict(a) for a in store.addresses_of(self.db.session, args["user_id"])]
+        store.get_user(self.db.session, args.user_id)
+        return [store.address_dict(a) for a in store.addresses_of(self.db.session, args.user_id)]
 
     @rpc
     def create_address(self, user_id, data):
@@ -150,17 +150,17 @@ class AccountsService(ServiceBase):
         """-> {"deleted": address_id, "default_address_id": the default now, or None}"""
         args = schemas.load(schemas.AddressRef(), {"user_id": user_id, "address_id": address_id})
         session = self.db.session
-        store.get_user(session, args["user_id"], lock=True)
-        address = store.get_address(session, args["user_id"], args["address_id"])
+        store.get_user(session, args.user_id, lock=True)
+        address = store.get_address(session, args.user_id, args.address_id)
         default_id = store.delete_address(session, address)
-        return {"deleted": args["address_id"], "default_address_id": default_id}
+        return {"deleted": args.address_id, "default_address_id": default_id}
 
     @rpc
     def set_default_address(self, user_id, address_id):
         args = schemas.load(schemas.AddressRef(), {"user_id": user_id, "address_id": address_id})
         session = self.db.session
-        store.get_user(session, args["user_id"], lock=True)
-        address = store.get_address(session, args["user_id"], args["address_id"])
+        store.get_user(session, args.user_id, lock=True)
+        address = store.get_address(session, args.user_id, args.address_id)
         if not address.is_default:
             store.make_default(session, address)
         return store.address_dict(address)

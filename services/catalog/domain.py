@@ -24,7 +24,6 @@ DRAFT, PUBLISHED, UNPUBLISHED = "draft", "published", "unpublished"
 PRODUCT_STATUSES = (DRAFT, PUBLISHED, UNPUBLISHED)
 RESERVED, COMMITTED, RELEASED = "reserved", "committed", "released"
 MAX_SKUS = 50
-MAX_PAGE_SIZE = 50
 MAX_SPEC_GROUPS = 3
 MAX_SPEC_VALUES = 20
 MAX_SPEC_LENGTH = 64  # skus.spec, and the copies teams and orders keep of it

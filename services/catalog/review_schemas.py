@@ -8,13 +8,15 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from plumbing import validation
 from plumbing.validation import (
+    Id,
+    PageSize,
     StrictBoolean,
     StrictInteger,
     UtcDateTime,
     load,  # noqa: F401  (the services' one loader)
 )
 from services.catalog import reviews
-from services.catalog.schemas import Id, Trimmed, UploadRef
+from services.catalog.schemas import Trimmed, UploadRef
 
 
 def Images(**kwargs):  # noqa: N802 - reads as a field type
@@ -32,10 +34,8 @@ def Text(minimum=0, maximum=reviews.MAX_TEXT, **kwargs):  # noqa: N802
                            **kwargs)
 
 
-class PageArgs(Schema):
-    page = StrictInteger(load_default=1, validate=validate.Range(min=1, max=10_000))
-    page_size = StrictInteger(load_default=10,
-                              validate=validate.Range(min=1, max=reviews.MAX_PAGE_SIZE))
+class PageArgs(validation.PageArgs):
+    page_size = PageSize(default=10)  # a product page shows a few reviews at a time
 
 
 class FilterArgs(PageArgs):
@@ -92,8 +92,7 @@ class AdminReviewsArgs(FilterArgs):
     merchant_id = Id(required=True)
     product_id = Id(allow_none=True, load_default=None)
     replied = StrictBoolean(allow_none=True, load_default=None)
-    page_size = StrictInteger(load_default=20,
-                              validate=validate.Range(min=1, max=reviews.MAX_PAGE_SIZE))
+    page_size = PageSize()
 
 
 class ProductArgs(Schema):
@@ -122,16 +121,11 @@ class MyFeedbackArgs(Schema):
     feedback_id = Id(required=True)
 
 
-class FeedbackPageArgs(PageArgs):
-    page_size = StrictInteger(load_default=20,
-                              validate=validate.Range(min=1, max=reviews.MAX_PAGE_SIZE))
-
-
-class MyFeedbackListArgs(FeedbackPageArgs):
+class MyFeedbackListArgs(validation.PageArgs):
     user_id = Id(required=True)
 
 
-class AdminFeedbackArgs(FeedbackPageArgs):
+class AdminFeedbackArgs(validation.PageArgs):
     merchant_id = Id(allow_none=True, load_default=None)  # None: ops, every shop's
     status = fields.String(allow_none=True, load_default=None,
                            validate=validate.OneOf(reviews.FEEDBACK_STATUSES))

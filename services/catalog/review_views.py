@@ -5,6 +5,7 @@ the order, the merchant's back office adds the order and whether it has replied.
 """
 from contract import events
 from plumbing.clock import isoformat
+from plumbing.paging import page  # noqa: F401  (views.page: a listing's page)
 from services.catalog import reviews
 
 
@@ -33,11 +34,6 @@ def my_review(row):
 
 def admin_review(row):
     return {**review(row), "order_id": row.order_id, "replied": row.reply is not None}
-
-
-def page(items, total, page_number, page_size, **extra):
-    return {"items": items, "total": total, "page": page_number, "page_size": page_size,
-            **extra}
 
 
 def feedback(row):

@@ -8,6 +8,11 @@ live in domain.py.
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from plumbing.validation import (
+    Changes,
+    Fen,
+    Id,
+    PageArgs,
+    Quantity,
     StrictBoolean,
     StrictInteger,
     Text,
@@ -15,26 +20,12 @@ from plumbing.validation import (
 )
 from services.catalog import domain, images
 
-MAX_FEN = 1_000_000_000  # ten million yuan: far above any product, well inside a 32-bit column
 MAX_STOCK = 10_000_000
-MAX_QUANTITY = 9_999
-MAX_ID = 2**31 - 1
 
 
 class Trimmed(Text):
     """One line without surrounding spaces (so "  " does not pass as a title), and without
     control or bidi-override characters (the rule of all text a person writes)."""
-
-
-def Id(**kwargs):  # noqa: N802 - reads as a field type
-    # Ids are PostgreSQL integers: a larger one could never exist, and would fail the query.
-    return StrictInteger(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
-
-
-def Fen(**kwargs):  # noqa: N802
-    return StrictInteger(validate=validate.Range(min=1, max=MAX_FEN,
-                                                 error="Must be between 1 and {max} fen."),
-                         **kwargs)
 
 
 WEB_URL = validate.URL(schemes={"http", "https"})
@@ -88,11 +79,8 @@ class CategoryIn(CategoryFields):
     icon_url = ImageRef(allow_none=True, load_default=None)
 
 
-class CategoryChange(CategoryFields):
-    @validates_schema
-    def not_empty(self, data, **kwargs):
-        if not data:
-            raise ValidationError("Nothing to change.")
+class CategoryChange(Changes, CategoryFields):
+    pass
 
 
 class CategoryArgs(Schema):
@@ -175,13 +163,8 @@ class ProductIn(ProductFields):
     skus = fields.List(fields.Nested(SkuIn), required=True, validate=validate.Length(max=100))
 
 
-class ProductChange(ProductFields):
+class ProductChange(Changes, ProductFields):
     skus = fields.List(fields.Nested(SkuChange), validate=validate.Length(max=100))
-
-    @validates_schema
-    def not_empty(self, data, **kwargs):
-        if not data:
-            raise ValidationError("Nothing to change.")
 
 
 class PinArgs(Schema):
@@ -198,12 +181,6 @@ class ProductArgs(Schema):
 
 class MerchantProductArgs(MerchantArgs):
     product_id = Id(required=True)
-
-
-class PageArgs(Schema):
-    page = StrictInteger(load_default=1, validate=validate.Range(min=1, max=10_000))
-    page_size = StrictInteger(load_default=20,
-                              validate=validate.Range(min=1, max=domain.MAX_PAGE_SIZE))
 
 
 class AdminListArgs(MerchantArgs, PageArgs):
@@ -229,7 +206,7 @@ class ReservationArgs(Schema):
 
 class ReservationItem(Schema):
     sku_id = Id(required=True)
-    quantity = StrictInteger(required=True, validate=validate.Range(min=1, max=MAX_QUANTITY))
+    quantity = Quantity(required=True)
 
 
 class ReserveArgs(ReservationArgs):

@@ -216,7 +216,6 @@ SORT_KEYS = {
     "newest": (("published_at", "desc"), ("product_id", "desc")),
     "discount": (("discount", "desc"), ("product_id", "desc")),
 }
-MAX_PAGE_SIZE = 50
 # Results a listing pages through; deeper pages would cost an ever longer OFFSET scan and
 # nobody scrolls 100 screens of a mini-program.
 MAX_RESULTS = 5000

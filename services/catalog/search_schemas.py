@@ -2,22 +2,21 @@
 several fields (price range, how deep a listing pages) are in search.py."""
 from marshmallow import Schema, fields, validate
 
-from plumbing.validation import StrictBoolean, StrictInteger
+from plumbing import validation
+from plumbing.validation import Fen, Id, StrictBoolean, StrictInteger
 from services.catalog import search
-from services.catalog.schemas import MAX_FEN, Id, Trimmed
+from services.catalog.schemas import Trimmed
 
 MAX_QUERY_LENGTH = 50
 
 
-class PageArgs(Schema):
+class PageArgs(validation.PageArgs):
+    # Any page number passes here: how deep a listing pages is search.py's to say.
     page = StrictInteger(load_default=1, validate=validate.Range(min=1))
-    page_size = StrictInteger(load_default=20,
-                              validate=validate.Range(min=1, max=search.MAX_PAGE_SIZE))
 
 
 def Price():  # noqa: N802 - reads as a field type
-    return StrictInteger(allow_none=True, load_default=None,
-                         validate=validate.Range(min=0, max=MAX_FEN))
+    return Fen(minimum=0, error=None, allow_none=True, load_default=None)
 
 
 def Flag():  # noqa: N802

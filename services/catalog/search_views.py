@@ -1,4 +1,5 @@
 """What search, listings and home sections answer: rows turned into plain dicts."""
+from plumbing.paging import page  # noqa: F401  (views.page: a listing's page)
 
 
 def listing_item(found, shown, group_buy, group_price):
@@ -8,10 +9,6 @@ def listing_item(found, shown, group_buy, group_price):
             "cover_image": shown.image_urls[0] if shown.image_urls else None,
             "price": found.price, "market_price": found.market_price,
             "group_buy": group_buy, "group_price": group_price, "sales": found.sales_count}
-
-
-def page(items, total, page_number, page_size):
-    return {"items": items, "total": total, "page": page_number, "page_size": page_size}
 
 
 def home_section(key, title, items):

@@ -1,6 +1,7 @@
 """What the catalog answers and announces: rows turned into plain JSON-able dicts."""
 from contract import events
 from plumbing.clock import aware, isoformat
+from plumbing.paging import page  # noqa: F401  (views.page: a listing's page)
 from services.catalog import domain, images
 
 
@@ -89,10 +90,6 @@ def campaign(row):
     return {"product_id": row.product_id, "starts_at": aware(row.starts_at),
             "ends_at": aware(row.ends_at), "invalidated": row.invalidated,
             "group_prices": row.group_prices, "changed_at": aware(row.changed_at)}
-
-
-def page(items, total, page_number, page_size):
-    return {"items": items, "total": total, "page": page_number, "page_size": page_size}
 
 
 def category(row):

@@ -24,8 +24,6 @@ KINDS = (TEAM_OPENED, TEAM_JOINED, TEAM_SUCCEEDED, TEAM_FAILED, REFUND_COMPLETED
          STOCK_LOW, REVIEW_REPLIED, FEEDBACK_ANSWERED)
 FEEDBACK_LABELS = {"open": "待处理", "processing": "处理中", "resolved": "已解决"}
 
-MAX_PAGE_SIZE = 50
-
 
 @dataclass(frozen=True)
 class Message:

@@ -1,31 +1,22 @@
 """Wire formats of the notify service's RPC input (marshmallow); strict: unknown fields
-are refused. The events it reads are declared in contract.events."""
-from marshmallow import Schema, fields, validate
+are refused, and it loads into a record (`Args`). The events it reads are declared in
+contract.events."""
+from marshmallow import fields, validate
 
-from plumbing.validation import (
-    StrictInteger,
-    load,  # noqa: F401  (the services' one loader)
-)
-from services.notify import domain
+# load: the services' one loader, schemas.load
+from plumbing.validation import Args, Id, PageArgs, StrictInteger, load  # noqa: F401
 
-MAX_ID = 2**31 - 1  # ids are PostgreSQL integers; larger ones could never exist
 MAX_MARK = 500
-
-
-def Id(**kwargs):  # noqa: N802 - reads as a field type
-    return StrictInteger(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 # --- RPC ------------------------------------------------------------------------------
 
-class UserArgs(Schema):
+class UserArgs(Args):
     user_id = Id(required=True)
 
 
-class ListArgs(UserArgs):
-    page = StrictInteger(load_default=1, validate=validate.Range(min=1, max=10_000))
-    page_size = StrictInteger(load_default=20,
-                              validate=validate.Range(min=1, max=domain.MAX_PAGE_SIZE))
+class ListArgs(UserArgs, PageArgs):
+    pass
 
 
 class MarkReadArgs(UserArgs):

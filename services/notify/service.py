@@ -23,21 +23,21 @@ class NotifyService(ServiceBase):
     def list_notifications(self, user_id, page=1, page_size=20):
         args = schemas.load(schemas.ListArgs, {"user_id": user_id, "page": page,
                                                "page_size": page_size})
-        rows, total = store.page_of(self.db.session, **args)
-        unread = store.unread_count(self.db.session, args["user_id"])
-        return views.inbox_page(rows, total, unread, args["page"], args["page_size"])
+        rows, total = store.page_of(self.db.session, **args.as_kwargs())
+        unread = store.unread_count(self.db.session, args.user_id)
+        return views.inbox_page(rows, total, unread, args.page, args.page_size)
 
     @rpc
     def unread_count(self, user_id):
         args = schemas.load(schemas.UserArgs, {"user_id": user_id})
-        return {"unread": store.unread_count(self.db.session, args["user_id"])}
+        return {"unread": store.unread_count(self.db.session, args.user_id)}
 
     @rpc
     def mark_read(self, user_id, ids=None):
         """ids None marks all read; ids of other users' messages are ignored."""
         args = schemas.load(schemas.MarkReadArgs, {"user_id": user_id, "ids": ids})
-        store.mark_read(self.db.session, args["user_id"], args["ids"], clock.now())
-        return {"unread": store.unread_count(self.db.session, args["user_id"])}
+        store.mark_read(self.db.session, args.user_id, args.ids, clock.now())
+        return {"unread": store.unread_count(self.db.session, args.user_id)}
 
     # --- events -------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """What the notify service answers: rows turned into plain JSON-able dicts."""
 from plumbing.clock import isoformat
+from plumbing.paging import page
 
 
 def notification(row):
@@ -8,6 +9,6 @@ def notification(row):
             "read": row.read_at is not None}
 
 
-def inbox_page(rows, total, unread, page, page_size):
-    return {"items": [notification(row) for row in rows], "unread": unread, "total": total,
-            "page": page, "page_size": page_size}
+def inbox_page(rows, total, unread, page_number, page_size):
+    return page([notification(row) for row in rows], total, page_number, page_size,
+                unread=unread)

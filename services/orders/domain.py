@@ -70,7 +70,6 @@ AUTO_CONFIRMED = "auto_confirmed"
 
 DEFAULT_PLACING_TIMEOUT_SECONDS = 60
 DEFAULT_AUTO_CONFIRM_SECONDS = 10 * 24 * 3600  # 自动确认收货: ten days after shipping
-MAX_PAGE_SIZE = 50
 
 
 def check_transition(from_status, to_status):

@@ -1,29 +1,23 @@
 """Wire formats of the orders service's RPC input (marshmallow).
 
-Every RPC argument goes through `load` first: a service never trusts its caller.
+Every RPC argument goes through `load` first (a service never trusts its caller) and
+comes out as a record, so a team id is followed by name: `args.team_id`.
 """
-from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import ValidationError, fields, pre_load, validate, validates_schema
 
+from plumbing import validation
 from plumbing.validation import (
-    StrictInteger,
+    Args,
+    Id,
+    OptionalId,
+    Quantity,
     Text,
     load,  # noqa: F401  (the services' one loader)
 )
 from services.orders import domain
 
-MAX_ID = 2**31 - 1  # ids are PostgreSQL integers: a larger one could never exist
-MAX_QUANTITY = 9_999
 
-
-def Id(**kwargs):  # noqa: N802 - reads as a field type
-    return StrictInteger(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
-
-
-def OptionalId():  # noqa: N802
-    return Id(allow_none=True, load_default=None)
-
-
-class UserArgs(Schema):
+class UserArgs(Args):
     user_id = Id(required=True)
 
 
@@ -35,7 +29,7 @@ class PlaceTeamOrderArgs(UserArgs):
     campaign_id = OptionalId()  # opening a team names the campaign...
     team_id = OptionalId()  # ...joining one names the team
     sku_id = Id(required=True)
-    quantity = StrictInteger(required=True, validate=validate.Range(min=1, max=MAX_QUANTITY))
+    quantity = Quantity(required=True)
     address_id = OptionalId()
     idempotency_key = fields.String(allow_none=True, load_default=None,
                                     validate=validate.Length(min=1, max=64))
@@ -47,7 +41,7 @@ class PlaceTeamOrderArgs(UserArgs):
                                                    "or a team_id to join one."]})
 
 
-class ShipArgs(Schema):
+class ShipArgs(Args):
     merchant_id = Id(required=True)
     order_id = Id(required=True)
     # 顺丰速运, 中通快递 ...: the carrier's name as the merchant writes it
@@ -63,10 +57,7 @@ class ShipArgs(Schema):
                 for key, value in data.items()}
 
 
-class PageArgs(Schema):
-    page = StrictInteger(load_default=1, validate=validate.Range(min=1, max=10_000))
-    page_size = StrictInteger(load_default=20,
-                              validate=validate.Range(min=1, max=domain.MAX_PAGE_SIZE))
+class PageArgs(validation.PageArgs):
     status = fields.String(allow_none=True, load_default=None,
                            validate=validate.OneOf(domain.SHOWN_STATUSES))
     type = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(domain.TYPES))
@@ -76,11 +67,11 @@ class ListArgs(UserArgs, PageArgs):
     pass
 
 
-class AdminListArgs(PageArgs):
+class AdminListArgs(Args, PageArgs):
     merchant_id = Id(required=True)
     team_id = OptionalId()
 
 
-class MerchantOrderArgs(Schema):
+class MerchantOrderArgs(Args):
     merchant_id = Id(required=True)
     order_id = Id(required=True)

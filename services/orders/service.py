@@ -68,20 +68,20 @@ class OrdersService(ServiceBase):
             "quantity": quantity, "team_id": team_id, "address_id": address_id,
             "idempotency_key": idempotency_key})
         session = self.db.session
-        keyed = args["idempotency_key"] is not None
-        fingerprint = domain.request_fingerprint(args) if keyed else None
+        keyed = args.idempotency_key is not None
+        fingerprint = domain.request_fingerprint(args.as_kwargs()) if keyed else None
         if keyed:
-            earlier = store.by_idempotency_key(session, args["user_id"], args["idempotency_key"])
+            earlier = store.by_idempotency_key(session, args.user_id, args.idempotency_key)
             if earlier is not None:
                 domain.check_same_request(earlier.request_fingerprint, fingerprint)
                 return self._finish_placing(earlier.id)
-        address = domain.choose_address(self.accounts.list_addresses(args["user_id"]),
-                                        args["address_id"])
+        address = domain.choose_address(self.accounts.list_addresses(args.user_id),
+                                        args.address_id)
         order = store.insert_placing(session, {
-            "user_id": args["user_id"], "type": domain.TEAM, "team_id": args["team_id"],
-            "is_leader": args["team_id"] is None, "campaign_id": args["campaign_id"],
-            "sku_id": args["sku_id"], "quantity": args["quantity"], "address": address,
-            "idempotency_key": args["idempotency_key"], "request_fingerprint": fingerprint})
+            "user_id": args.user_id, "type": domain.TEAM, "team_id": args.team_id,
+            "is_leader": args.team_id is None, "campaign_id": args.campaign_id,
+            "sku_id": args.sku_id, "quantity": args.quantity, "address": address,
+            "idempotency_key": args.idempotency_key, "request_fingerprint": fingerprint})
         if order is None:  # a concurrent request with the same key inserted first
             twin = self._twin(args)
             domain.check_same_request(twin.request_fingerprint, fingerprint)
@@ -90,7 +90,7 @@ class OrdersService(ServiceBase):
         return self._finish_placing(order.id)
 
     def _twin(self, args):
-        twin = store.by_idempotency_key(self.db.session, args["user_id"], args["idempotency_key"])
+        twin = store.by_idempotency_key(self.db.session, args.user_id, args.idempotency_key)
         if twin is None:
             raise Conflict("order_in_progress",
                            "Another request with this idempotency key was refused; try again.")
@@ -320,12 +320,12 @@ class OrdersService(ServiceBase):
         same carrier and number again is a no-op."""
         args = schemas.load(schemas.ShipArgs, {"merchant_id": merchant_id, "order_id": order_id,
                                                "carrier": carrier, "tracking_no": tracking_no})
-        order = store.shown(self.db.session, args["order_id"], merchant_id=args["merchant_id"],
+        order = store.shown(self.db.session, args.order_id, merchant_id=args.merchant_id,
                             lock_row=True)
-        if domain.ship(order.status, (order.carrier, order.tracking_no), args["carrier"],
-                       args["tracking_no"]):
-            order.carrier, order.tracking_no = args["carrier"], args["tracking_no"]
-            order.shipped_by, order.shipped_at = args["merchant_id"], clock.now()
+        if domain.ship(order.status, (order.carrier, order.tracking_no), args.carrier,
+                       args.tracking_no):
+            order.carrier, order.tracking_no = args.carrier, args.tracking_no
+            order.shipped_by, order.shipped_at = args.merchant_id, clock.now()
             store.move(self.db.session, order, domain.SHIPPED)
             self.db.emit(views.order_shipped(order))
         return views.admin_order(order, store.team_mates(self.db.session, [order])[order.id])
@@ -364,10 +364,10 @@ class OrdersService(ServiceBase):
         args = schemas.load(schemas.ListArgs, {"user_id": user_id, "status": status,
                                                "type": type, "page": page,
                                                "page_size": page_size})
-        rows, total = store.listing(self.db.session, **args)
+        rows, total = store.listing(self.db.session, **args.as_kwargs())
         mates = store.team_mates(self.db.session, rows)
         return views.page([views.order(row, mates[row.id]) for row in rows], total,
-                          args["page"], args["page_size"])
+                          args.page, args.page_size)
 
     @rpc
     def admin_list_orders(self, merchant_id, status=None, type=None, team_id=None, page=1,
@@ -377,10 +377,10 @@ class OrdersService(ServiceBase):
                                                     "status": status, "type": type,
                                                     "team_id": team_id, "page": page,
                                                     "page_size": page_size})
-        rows, total = store.listing(self.db.session, **args)
+        rows, total = store.listing(self.db.session, **args.as_kwargs())
         mates = store.team_mates(self.db.session, rows)
         return views.page([views.admin_order(row, mates[row.id]) for row in rows], total,
-                          args["page"], args["page_size"])
+                          args.page, args.page_size)
 
     @rpc
     def admin_get_order(self, merchant_id, order_id):
@@ -388,12 +388,12 @@ class OrdersService(ServiceBase):
         NotFound."""
         args = schemas.load(schemas.MerchantOrderArgs, {"merchant_id": merchant_id,
                                                         "order_id": order_id})
-        order = store.shown(self.db.session, args["order_id"], merchant_id=args["merchant_id"])
+        order = store.shown(self.db.session, args.order_id, merchant_id=args.merchant_id)
         return views.admin_order(order, store.team_mates(self.db.session, [order])[order.id])
 
     def _own(self, user_id, order_id, lock=False):
         args = schemas.load(schemas.UserOrderArgs, {"user_id": user_id, "order_id": order_id})
-        return store.shown(self.db.session, args["order_id"], user_id=args["user_id"],
+        return store.shown(self.db.session, args.order_id, user_id=args.user_id,
                            lock_row=lock)
 
     def _placement(self, order, reported_team_status=None):

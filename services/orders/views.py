@@ -1,6 +1,7 @@
 """What the orders service answers and announces: rows turned into plain dicts."""
 from contract import events
 from plumbing.clock import aware, isoformat
+from plumbing.paging import page  # noqa: F401  (views.page: a listing's page)
 from services.orders import domain
 
 
@@ -33,10 +34,6 @@ def placement(row, team_orders, reported_team_status=None):
     team_status = domain.team_status_at_placement(row.is_leader, reported_team_status)
     return {"team": {"id": row.team_id, "status": team_status},
             "order": order(row, team_orders)}
-
-
-def page(items, total, page_number, page_size):
-    return {"items": items, "total": total, "page": page_number, "page_size": page_size}
 
 
 # --- events ---------------------------------------------------------------------------

@@ -1,18 +1,19 @@
 """Wire formats of the payments service's RPC input (marshmallow).
 
-Every RPC argument goes through `load` first: a service never trusts its caller.
+Every RPC argument goes through `load` first: a service never trusts its caller. It
+loads into a record (`Args`): `args.order_id`, not `args["order_id"]`.
 """
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
-from plumbing import money
 from plumbing.validation import (
-    StrictInteger,
+    Args,
+    Fen,
+    Id,
+    PageArgs,
     load,  # noqa: F401  (the services' one loader)
 )
 from services.payments import domain, sandbox
 
-MAX_FEN = money.MAX_ORDER_FEN  # what one order may come to
-MAX_ID = 2**31 - 1
 MAX_NOTIFICATION_BYTES = 64 * 1024  # WeChat's notifications are a few kilobytes
 KEY = validate.Regexp(r"^[\x21-\x7e]{1,64}\Z", error="Must be 1-64 printable characters without spaces.")
 
@@ -22,17 +23,7 @@ class Trimmed(fields.String):
         return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
-def Id(**kwargs):  # noqa: N802 - reads as a field type
-    return StrictInteger(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
-
-
-def Fen(**kwargs):  # noqa: N802
-    return StrictInteger(validate=validate.Range(min=1, max=MAX_FEN,
-                                                 error="Must be between 1 and {max} fen."),
-                         **kwargs)
-
-
-class OrderArgs(Schema):
+class OrderArgs(Args):
     order_id = Id(required=True)
 
 
@@ -46,12 +37,12 @@ class CreatePaymentArgs(OrderArgs):
                                  validate=validate.Length(min=1, max=128))
 
 
-class SandboxPayArgs(Schema):
+class SandboxPayArgs(Args):
     prepay_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     result = fields.String(required=True, validate=validate.OneOf(sandbox.PAY_RESULTS))
 
 
-class NotificationArgs(Schema):
+class NotificationArgs(Args):
     kind = fields.String(required=True, validate=validate.OneOf(domain.NOTICE_KINDS))
     headers = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
     body = fields.String(required=True, validate=validate.Length(max=MAX_NOTIFICATION_BYTES))
@@ -63,12 +54,10 @@ class RefundArgs(OrderArgs):
     refund_key = fields.String(required=True, validate=KEY)
 
 
-class RefundRef(Schema):
+class RefundRef(Args):
     refund_id = Id(required=True)
 
 
-class RefundListArgs(Schema):
+class RefundListArgs(Args, PageArgs):
     state = fields.String(allow_none=True, load_default=None,
                           validate=validate.OneOf(domain.LISTED_REFUND_STATES))
-    page = StrictInteger(load_default=1, validate=validate.Range(min=1, max=10_000))
-    page_size = StrictInteger(load_default=20, validate=validate.Range(min=1, max=50))

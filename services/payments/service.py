@@ -40,9 +40,9 @@ class PaymentsService(ServiceBase):
             "order_id": order_id, "user_id": user_id, "amount": amount,
             "description": description, "idempotency_key": idempotency_key,
             "payer_openid": payer_openid})
-        payment = store.payment_for_order(self.db.session, args["order_id"]) or \
+        payment = store.payment_for_order(self.db.session, args.order_id) or \
             self._new_payment(args)
-        domain.check_same_payment(payment.amount, payment.user_id, args["amount"], args["user_id"])
+        domain.check_same_payment(payment.amount, payment.user_id, args.amount, args.user_id)
         domain.check_not_closed(payment.status)
         return views.payment_started(payment, self.provider.client_params(payment.prepay_id))
 
@@ -51,8 +51,8 @@ class PaymentsService(ServiceBase):
         """Stops an unpaid payment from being paid (the order was cancelled). Closing twice,
         or an order without a payment, is a no-op; a paid one is Conflict `already_paid`."""
         args = schemas.load(schemas.OrderArgs, {"order_id": order_id})
-        payment = self._close(args["order_id"])
-        return {"order_id": args["order_id"], "status": payment.status if payment else None}
+        payment = self._close(args.order_id)
+        return {"order_id": args.order_id, "status": payment.status if payment else None}
 
     @event_handler(events.OrderCancelled)
     def on_order_cancelled(self, event):
@@ -75,7 +75,7 @@ class PaymentsService(ServiceBase):
         if settings.is_production() or not self.provider.is_sandbox:
             raise Forbidden("sandbox_forbidden", "The payment sandbox is not available here.")
         args = schemas.load(schemas.SandboxPayArgs, {"prepay_id": prepay_id, "result": result})
-        return self._provider.pay(args["prepay_id"], args["result"])
+        return self._provider.pay(args.prepay_id, args.result)
 
     # --- the provider's callbacks --------------------------------------------------------
 
@@ -86,17 +86,17 @@ class PaymentsService(ServiceBase):
         args = schemas.load(schemas.NotificationArgs, {"kind": kind, "headers": headers,
                                                        "body": body})
         try:
-            opened = self.provider.verify_and_decrypt(args["headers"], args["body"])
-            notice = domain.read_notice(args["kind"], opened)
+            opened = self.provider.verify_and_decrypt(args.headers, args.body)
+            notice = domain.read_notice(args.kind, opened)
         except signing.Rejected as rejected:
-            log.warning("refused a %s notification: %s", args["kind"], rejected.reason)
+            log.warning("refused a %s notification: %s", args.kind, rejected.reason)
             if rejected.status == 401:
                 return views.refused(401, "signature verification failed")
             return views.refused(400, rejected.reason)
         except domain.BadNotice as bad:
-            log.warning("refused a %s notification: %s", args["kind"], bad)
+            log.warning("refused a %s notification: %s", args.kind, bad)
             return views.refused(400, str(bad))
-        if args["kind"] == domain.PAYMENT_NOTICE:
+        if args.kind == domain.PAYMENT_NOTICE:
             return self._record_transaction(notice)
         return self._record_refund_outcome(notice)
 
@@ -114,17 +114,16 @@ class PaymentsService(ServiceBase):
     def on_refund_requested(self, event):
         """Orders wants an order's money back (its team failed, its seat was refused, a
         payment came late): refunded once per refund_key, however often it is asked."""
-        request = event.data
-        self._refund({"order_id": request.order_id, "amount": request.amount,
-                      "reason": request.reason, "refund_key": request.refund_key})
+        self._refund(event.data)  # it carries the refund's order_id, amount, reason, key
 
     def _refund(self, args):
+        """`args`: the refund's order_id, amount, reason and refund_key."""
         # The payment's lock makes the refunds of one order take turns with each other
         # and with refund notifications, so the balance read here stays true.
-        payment = store.existing_payment(self.db.session, args["order_id"], lock=True)
-        refund = store.refund_by_key(self.db.session, args["refund_key"]) or \
+        payment = store.existing_payment(self.db.session, args.order_id, lock=True)
+        refund = store.refund_by_key(self.db.session, args.refund_key) or \
             self._new_refund(payment, args)
-        domain.check_same_refund(refund.order_id, refund.amount, args["order_id"], args["amount"])
+        domain.check_same_refund(refund.order_id, refund.amount, args.order_id, args.amount)
         return refund
 
     @timer(settings.scheduler_interval())
@@ -140,7 +139,7 @@ class PaymentsService(ServiceBase):
     @rpc
     def get_payment(self, order_id):
         args = schemas.load(schemas.OrderArgs, {"order_id": order_id})
-        payment = store.existing_payment(self.db.session, args["order_id"])
+        payment = store.existing_payment(self.db.session, args.order_id)
         return views.payment(payment, store.refunds_of(self.db.session, payment.id),
                              store.order_balance(self.db.session, payment.order_id))
 
@@ -148,7 +147,7 @@ class PaymentsService(ServiceBase):
     def order_balance(self, order_id):
         """-> {paid, refunded, balance} from the ledger (zeros for an order never paid)."""
         args = schemas.load(schemas.OrderArgs, {"order_id": order_id})
-        return store.order_balance(self.db.session, args["order_id"])
+        return store.order_balance(self.db.session, args.order_id)
 
     @rpc
     def ledger_check(self):
@@ -167,10 +166,10 @@ class PaymentsService(ServiceBase):
         args = schemas.load(schemas.RefundListArgs, {"state": state, "page": page,
                                                      "page_size": page_size})
         now, policy = clock.now(), config.refund_stuck_policy()
-        rows, total = store.refund_page(self.db.session, args["state"], now, policy,
-                                        args["page"], args["page_size"])
+        rows, total = store.refund_page(self.db.session, args.state, now, policy,
+                                        args.page, args.page_size)
         return views.page([views.ops_refund(row, self._stuck(row, now, policy)) for row in rows],
-                          total, args["page"], args["page_size"])
+                          total, args.page, args.page_size)
 
     @rpc
     def retry_refund(self, refund_id):
@@ -179,9 +178,9 @@ class PaymentsService(ServiceBase):
         must still fit the order's balance."""
         args = schemas.load(schemas.RefundRef, {"refund_id": refund_id})
         session = self.db.session
-        found = store.refund_by_id(session, args["refund_id"])
+        found = store.refund_by_id(session, args.refund_id)
         if found is None:
-            raise NotFound("refund_not_found", f"There is no refund {args['refund_id']}.")
+            raise NotFound("refund_not_found", f"There is no refund {args.refund_id}.")
         payment = store.payment_by_id(session, found.payment_id, lock=True)  # see refund()
         refund = store.refund_by_id(session, found.id, lock=True)
         status = domain.check_retry(refund.status)
@@ -218,13 +217,13 @@ class PaymentsService(ServiceBase):
         payment = store.claim_payment(self.db.session, args)
         if payment is None:
             self._check_key(args)  # the twin may have taken our key for another order
-            return store.existing_payment(self.db.session, args["order_id"])
-        payment.prepay_id = self._prepay(payment, args["payer_openid"])
+            return store.existing_payment(self.db.session, args.order_id)
+        payment.prepay_id = self._prepay(payment, args.payer_openid)
         return payment
 
     def _check_key(self, args):
-        domain.check_idempotency_key(store.order_with_key(self.db.session, args["idempotency_key"]),
-                                     args["order_id"])
+        domain.check_idempotency_key(store.order_with_key(self.db.session, args.idempotency_key),
+                                     args.order_id)
 
     def _prepay(self, payment, payer_openid):
         try:
@@ -335,13 +334,13 @@ class PaymentsService(ServiceBase):
         """Checks the balance, records the refund, and hands it to the provider. A twin
         call that took the same key first wins: its refund is returned."""
         session = self.db.session
-        domain.check_refund(payment.status, args["amount"],
+        domain.check_refund(payment.status, args.amount,
                             store.order_balance(session, payment.order_id)["balance"],
                             store.pending_refund_total(session, payment.id))
         first_retry = domain.next_attempt_at(clock.now(), 1, config.refund_retry_seconds())
         refund = store.add_refund(session, payment, args, first_retry)
         if refund is None:
-            return store.refund_by_key(session, args["refund_key"])
+            return store.refund_by_key(session, args.refund_key)
         # On record before the provider hears of it: a refund the provider made and we
         # forgot could never be matched to its notification.
         session.commit()

@@ -55,8 +55,8 @@ def claim_payment(session, args):
     """The new payment, or None when a concurrent call for the same order (or with the
     same key) got there first: PostgreSQL holds our INSERT on the unique index until
     that transaction ends, then refuses it."""
-    payment = Payment(order_id=args["order_id"], user_id=args["user_id"], amount=args["amount"],
-                      description=args["description"], idempotency_key=args["idempotency_key"],
+    payment = Payment(order_id=args.order_id, user_id=args.user_id, amount=args.amount,
+                      description=args.description, idempotency_key=args.idempotency_key,
                       status=domain.CREATED, out_trade_no=uuid.uuid4().hex, created_at=clock.now())
     try:
         with session.begin_nested():
@@ -94,8 +94,8 @@ def pending_refund_total(session, payment_id):
 def add_refund(session, payment, args, first_attempt_at):
     """The new refund, or None when the same refund key was taken concurrently."""
     now = clock.now()
-    refund = Refund(payment_id=payment.id, order_id=payment.order_id, amount=args["amount"],
-                    reason=args["reason"], refund_key=args["refund_key"],
+    refund = Refund(payment_id=payment.id, order_id=payment.order_id, amount=args.amount,
+                    reason=args.reason, refund_key=args.refund_key,
                     out_refund_no=uuid.uuid4().hex, status=domain.REQUESTED, attempts=0,
                     next_attempt_at=first_attempt_at, created_at=now, requested_at=now)
     try:

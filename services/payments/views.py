@@ -1,6 +1,7 @@
 """What the payments service answers and announces: rows turned into plain dicts."""
 from contract import events
 from plumbing.clock import aware, isoformat
+from plumbing.paging import page  # noqa: F401  (views.page: a listing's page)
 from services.payments.domain import REQUESTED
 
 ACKNOWLEDGED = {"status": 200, "body": {"code": "SUCCESS", "message": "成功"}}
@@ -47,7 +48,3 @@ def ops_refund(row, stuck):
     return {**refund(row), "out_refund_no": row.out_refund_no, "last_error": row.last_error,
             "next_attempt_at": isoformat(row.next_attempt_at) if row.status == REQUESTED else None,
             "requested_at": isoformat(row.requested_at), "stuck": stuck}
-
-
-def page(items, total, page_number, page_size):
-    return {"items": items, "total": total, "page": page_number, "page_size": page_size}

@@ -4,35 +4,30 @@ Every RPC argument goes through `load` first: a service never trusts its caller.
 Schemas check shape, types and single-field ranges; rules between fields or against
 stored state (time window, group price below the SKU price) live in domain.py.
 """
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import Schema, fields, post_load, validate
 
 from plumbing.validation import (
-    StrictInteger,
+    MAX_QUANTITY,
+    Changes,
+    Fen,
+    Id,
+    PageArgs,
+    Quantity,
     UtcDateTime,
+    Whole,
     load,  # noqa: F401  (the services' one loader)
 )
 from services.teams import domain
 
-MAX_ID = 2**31 - 1
-MAX_FEN = 1_000_000_000
-MAX_QUANTITY = 9_999
 MAX_TEAM_SIZE = 100
 MAX_VALIDITY_SECONDS = 30 * 24 * 3600  # a team waits at most a month to fill up
-
-
-def Id(**kwargs):  # noqa: N802 - reads as a field type
-    return StrictInteger(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
-
-
-def Whole(low, high, **kwargs):  # noqa: N802
-    return StrictInteger(validate=validate.Range(min=low, max=high), **kwargs)
 
 
 # --- campaigns -----------------------------------------------------------------
 
 class CampaignSku(Schema):
     sku_id = Id(required=True)
-    group_price = Whole(1, MAX_FEN, required=True)
+    group_price = Fen(error=None, required=True)
 
 
 def _campaign_fields(required):
@@ -51,21 +46,11 @@ def _campaign_fields(required):
 CampaignIn = Schema.from_dict(_campaign_fields(required=True), name="CampaignIn")
 
 
-class CampaignChange(Schema.from_dict(_campaign_fields(required=False))):
+class CampaignChange(Changes, Schema.from_dict(_campaign_fields(required=False))):
     """The fields to change; the others keep their value."""
-
-    @validates_schema
-    def not_empty(self, data, **kwargs):
-        if not data:
-            raise ValidationError("Nothing to change.")
 
 
 # --- arguments -------------------------------------------------------------------
-
-class PageArgs(Schema):
-    page = Whole(1, 10_000, load_default=1)
-    page_size = Whole(1, domain.MAX_PAGE_SIZE, load_default=20)
-
 
 class MerchantArgs(Schema):
     merchant_id = Id(required=True)
@@ -94,7 +79,7 @@ class SeatArgs(Schema):
     order_id = Id(required=True)
     user_id = Id(required=True)
     sku_id = Id(required=True)
-    quantity = Whole(1, MAX_QUANTITY, required=True)
+    quantity = Quantity(required=True)
 
 
 class OpenArgs(SeatArgs):

@@ -6,13 +6,10 @@ no user id either (a user id is a handle on someone); the merchant's list does.
 """
 from contract import events
 from plumbing.clock import aware, isoformat
+from plumbing.paging import page  # noqa: F401  (views.page: a listing's page)
 from services.teams import domain
 
 SHARE_PATH = "/api/v1/teams/share/{token}"
-
-
-def page(items, total, page_number, page_size):
-    return {"items": items, "total": total, "page": page_number, "page_size": page_size}
 
 
 def product_copy(copy):
