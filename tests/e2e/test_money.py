@@ -104,7 +104,9 @@ def test_a_payment_made_as_the_order_is_cancelled_comes_back(merchant, payments_
 
 
 def test_a_failed_teams_unpaid_orders_are_closed_at_wechat_pay(merchant, payments_db):
-    campaign = new_campaign(merchant, team_size=3, validity=3)
+    # The joiner's seat is held until the team's deadline: long enough to start paying on a
+    # loaded machine (3 s was outlasted once), short enough to wait for the failure.
+    campaign = new_campaign(merchant, team_size=3, validity=10)
     leader = shopper()
     placed = open_team(leader, campaign)
     pay(leader, placed["order"]["id"])
@@ -113,7 +115,7 @@ def test_a_failed_teams_unpaid_orders_are_closed_at_wechat_pay(merchant, payment
     joined = call("POST", f"/api/v1/teams/{placed['team']['id']}/join", joiner, expect=201,
                   json={"sku_id": campaign["sku_id"], "quantity": 1}).json()["order"]["id"]
     prepay_id = start_paying(joiner, joined)
-    assert eventually(lambda: team(placed["team"]["id"])["status"] == "failed", timeout=10)
+    assert eventually(lambda: team(placed["team"]["id"])["status"] == "failed", timeout=20)
     wait_order(joiner, joined, "cancelled")
     assert eventually(lambda: payment_status(payments_db, joined) == "closed")
     refused(sandbox_pay(prepay_id), 409, "payment_closed")
@@ -180,7 +182,9 @@ def test_a_refund_refused_for_good_is_shown_to_ops_and_retried(stack, merchant, 
     stack.kill("payments")
     stack.start("payments", PINTUAN_FAULT=sandbox.REFUND_ABNORMAL_FAULT)
     stack.wait_healthy(["payments"])
-    campaign = new_campaign(merchant, team_size=3, validity=3)
+    # The joiner's seat is held until the team's deadline: long enough to start paying on a
+    # loaded machine (3 s was outlasted once), short enough to wait for the failure.
+    campaign = new_campaign(merchant, team_size=3, validity=10)
     leader = shopper()
     placed = open_team(leader, campaign)
     order_id = placed["order"]["id"]
