@@ -81,12 +81,12 @@ class NotifyService(ServiceBase):
         self._deliver(event, domain.stock_low(data["merchant_id"], data["product_id"],
                                               data["title"], data["spec"], data["stock"]))
 
-    @event_handler("catalog", "review_replied")
+    @event_handler("reviews", "review_replied")
     def on_review_replied(self, event):
         data = schemas.load(schemas.ReviewReplied, event.data)
         self._deliver(event, domain.review_replied(data["user_id"], data["review_id"]))
 
-    @event_handler("catalog", "feedback_answered")
+    @event_handler("reviews", "feedback_answered")
     def on_feedback_answered(self, event):
         data = schemas.load(schemas.FeedbackAnswered, event.data)
         self._deliver(event, domain.feedback_answered(data["user_id"], data["feedback_id"],

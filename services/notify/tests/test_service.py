@@ -140,12 +140,13 @@ def test_shipping_stock_reviews_and_feedback_reach_the_right_inbox_once(notify, 
     answered = envelope("feedback_answered", {"feedback_id": 5, "user_id": LEADER,
                                               "status": "resolved"})
     deliver(amqp_uri, db, "orders", shipped)
-    deliver(amqp_uri, db, "catalog", stock_low, replied, answered)
+    deliver(amqp_uri, db, "catalog", stock_low)
+    deliver(amqp_uri, db, "reviews", replied, answered)
     for source, message in (("orders", shipped), ("catalog", stock_low),
-                            ("catalog", replied), ("catalog", answered)):
+                            ("reviews", replied), ("reviews", answered)):
         publish(amqp_uri, source, message)  # each delivered again: still one message
     time.sleep(0.5)
-    deliver(amqp_uri, db, "catalog", envelope("review_replied", {"review_id": 10,
+    deliver(amqp_uri, db, "reviews", envelope("review_replied", {"review_id": 10,
                                                                  "user_id": STRANGER}))
 
     def shown(user_id):
