@@ -73,7 +73,7 @@ def order_shipped(row):
 
 
 def order_completed(row):
-    """What was bought, as the order's snapshot has it: catalog makes it reviewable."""
+    """What was bought, as the order's snapshot has it: reviews makes it reviewable."""
     return {"order_id": row.id, "user_id": row.user_id, "merchant_id": row.merchant_id,
             "product_id": row.product_id, "sku_id": row.sku_id, "spec": row.spec,
             "title": row.title,

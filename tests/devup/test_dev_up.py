@@ -20,7 +20,8 @@ from tests.devup.launcher import ROOT, DevUp, get, stack_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-SERVICES = ("accounts", "catalog", "teams", "orders", "payments", "promotions", "notify")
+SERVICES = ("accounts", "catalog", "teams", "orders", "payments", "promotions", "notify",
+            "reviews")
 HEALTH_PORT = {name: index for index, name in enumerate(("gateway",) + SERVICES)}
 WALKTHROUGHS = ("A team from the command line", "A session with curl")
 
