@@ -126,7 +126,8 @@ def run_snippet(snippet, api):
 
 def test_ctrl_c_stops_every_process(shop):
     started = shop.processes()
-    assert sum(command.startswith("python -m plumbing.run") for command in started.values()) == 8
+    processes = len(("gateway",) + SERVICES)
+    assert sum(command.startswith("python -m plumbing.run") for command in started.values()) == processes
     groups = {os.getpgid(pid) for pid in started}
     shop.interrupt()
     assert shop.wait_exit(60) == 0
