@@ -497,10 +497,15 @@ def test_a_product_copy_keeps_the_newest_version_once(reviews, rpc, amqp_uri, db
         assert [tuple(row) for row in kept] == [(renamed["version"], MERCHANT, "烟台苹果")]
 
 
-def test_a_product_the_copy_has_not_heard_of_is_asked_of_catalog(reviews, rpc, db):
-    apple, pear = new_product(rpc), new_product(rpc, title="砀山酥梨")
+def test_a_product_the_copy_has_not_heard_of_is_asked_of_catalog(reviews, rpc, amqp_uri, db):
+    apple, pear, plum = (new_product(rpc), new_product(rpc, title="砀山酥梨"),
+                         new_product(rpc, title="三华李"))
+    order_id = completed(amqp_uri, db, plum)
     with db.begin() as conn:  # as if catalog's event had not come yet
         conn.execute(sa.text("DELETE FROM product_copies"))
+    written = review(rpc, order_id)  # its shop sees it, though the copy had not heard of it
+    assert [item["id"] for item in rpc.reviews.admin_list_reviews(MERCHANT)["items"]] == [
+        written["id"]]
     assert rpc.reviews.list_product_reviews(apple["id"])["total"] == 0
     sent = rpc.reviews.submit_feedback(BUYER, feedback(product_id=pear["id"]))
     assert [item["merchant_id"] for item in rpc.reviews.admin_list_feedback()["items"]] == [
@@ -508,3 +513,4 @@ def test_a_product_the_copy_has_not_heard_of_is_asked_of_catalog(reviews, rpc, d
     assert sent["product_id"] == pear["id"]
     assert copied(db, apple["id"]) == apple["version"]
     assert copied(db, pear["id"]) == pear["version"]
+    assert copied(db, plum["id"]) == plum["version"]
