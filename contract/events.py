@@ -82,7 +82,10 @@ class StockLow(Event):
     threshold: Count
 
 
-@event("catalog", "review_replied")
+# --- reviews -------------------------------------------------------------------------------
+
+
+@event("reviews", "review_replied")
 class ReviewReplied(Event):
     """The merchant replied to a review for the first time."""
     review_id: Id
@@ -90,7 +93,7 @@ class ReviewReplied(Event):
     product_id: Id
 
 
-@event("catalog", "feedback_answered")
+@event("reviews", "feedback_answered")
 class FeedbackAnswered(Event):
     """The back office moved a shopper's feedback (投诉与建议) on."""
     feedback_id: Id

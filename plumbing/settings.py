@@ -6,13 +6,15 @@ time so tests can change the environment before starting a container.
 import os
 from pathlib import Path
 
-SERVICES = ("accounts", "catalog", "teams", "orders", "payments", "promotions", "notify")
+SERVICES = ("accounts", "catalog", "teams", "orders", "payments", "promotions", "notify",
+            "reviews")
 # PINTUAN_PORT_OFFSET moves every port at once: test runs side by side on one machine
 # (each with its own namespace) must not meet on 8000.
 _OFFSET = int(os.environ.get("PINTUAN_PORT_OFFSET") or 0)
 PORTS = {name: port + _OFFSET for name, port in {
     "gateway": 8000, "accounts": 8001, "catalog": 8002, "teams": 8003,
-    "orders": 8004, "payments": 8005, "promotions": 8006, "notify": 8007}.items()}
+    "orders": 8004, "payments": 8005, "promotions": 8006, "notify": 8007,
+    "reviews": 8008}.items()}
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -152,6 +154,7 @@ SERVICE_CLASSES = {
     "payments": "services.payments.service:PaymentsService",
     "promotions": "services.promotions.service:PromotionsService",
     "notify": "services.notify.service:NotifyService",
+    "reviews": "services.reviews.service:ReviewsService",
     "gateway": "gateway.service:GatewayService",
 }
 

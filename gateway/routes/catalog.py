@@ -10,6 +10,7 @@ SHOP, ADMIN, OPS = "shop", "merchant", "ops"
 class CatalogRoutes:
     catalog = RemoteService("catalog")
     teams = RemoteService("teams")
+    reviews = RemoteService("reviews")  # the product page's review summary
 
     # --- shoppers -----------------------------------------------------------
     @route("GET", "/api/v1/categories", "Category tree", SHOP, response=s.CategoryList())
@@ -22,7 +23,7 @@ class CatalogRoutes:
     def get_product(self, request, product_id):
         product = self.catalog.get_product(product_id)
         return {**product, **self.teams.product_group_buy(product_id),
-                "reviews": self.catalog.review_summary(product_id)}
+                "reviews": self.reviews.review_summary(product_id)}
 
     # --- the platform's categories --------------------------------------------
     @route("GET", "/admin/v1/categories", "The platform's category tree", ADMIN,

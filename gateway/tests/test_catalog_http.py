@@ -27,6 +27,7 @@ def media(tmp_path, monkeypatch):
 def gateway(start_service, media):
     start_service("catalog")
     start_service("teams")
+    start_service("reviews")  # the product page's review summary
     return f"http://{start_service('gateway').config['WEB_SERVER_ADDRESS']}"
 
 

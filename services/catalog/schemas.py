@@ -200,6 +200,10 @@ class UploadArgs(Schema):
 
 # --- stock -------------------------------------------------------------------------
 
+class UploadRefsArgs(Schema):
+    image_urls = fields.List(UploadRef(), required=True)
+
+
 class ReservationArgs(Schema):
     reservation_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
 

@@ -24,14 +24,12 @@ from plumbing.threads import off_hub
 from plumbing.validation import invalid
 from services.catalog import demo, domain, images, schemas, search_index, store, views
 from services.catalog.models import Category, Product, ProductCampaign, Sku
-from services.catalog.review_entrypoints import ReviewEntrypoints
 from services.catalog.search_entrypoints import SearchEntrypoints
 
 
-class CatalogService(SearchEntrypoints, ReviewEntrypoints, ServiceBase):
+class CatalogService(SearchEntrypoints, ServiceBase):
     name = "catalog"
     db = Database()
-    orders = RemoteService("orders")  # whose order a feedback is about
     teams = RemoteService("teams")  # the group prices a price cut must stay above
 
     # --- categories ---------------------------------------------------------------
@@ -187,6 +185,14 @@ class CatalogService(SearchEntrypoints, ReviewEntrypoints, ServiceBase):
         whose copy may not have heard of a change the merchant made a moment ago."""
         return views.snapshot(self._owned(merchant_id, product_id)).to_data()
 
+    @rpc
+    def find_product_snapshot(self, product_id):
+        """Any product (any merchant, any status) as `product_changed` carries it, or None:
+        for a service whose copy has not heard of one made a moment ago (reviews)."""
+        product_id = schemas.load(schemas.ProductArgs, {"product_id": product_id})["product_id"]
+        product = self.db.session.get(Product, product_id)
+        return None if product is None else views.snapshot(product).to_data()
+
     # --- shoppers ---------------------------------------------------------------------
 
     @rpc
@@ -215,6 +221,14 @@ class CatalogService(SearchEntrypoints, ReviewEntrypoints, ServiceBase):
             width=found.width, height=found.height, uploaded_by=args["user_id"],
             created_at=clock.now())
         return views.image(row)
+
+    @rpc
+    def check_uploads(self, image_urls):
+        """400 (per `image_urls.<index>`) unless every path names an image uploaded here:
+        for the pictures shoppers attach to reviews and feedback."""
+        urls = schemas.load(schemas.UploadRefsArgs, {"image_urls": image_urls})["image_urls"]
+        self._check_images({f"image_urls.{index}": url for index, url in enumerate(urls)})
+        return {"checked": len(urls)}
 
     @rpc
     def read_image(self, name):

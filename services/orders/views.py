@@ -75,7 +75,7 @@ def order_shipped(row):
 
 
 def order_completed(row):
-    """What was bought, as the order's snapshot has it: it may now be reviewed."""
+    """What was bought, as the order's snapshot has it: reviews makes it reviewable."""
     return events.OrderCompleted(
         order_id=row.id, user_id=row.user_id, merchant_id=row.merchant_id,
         product_id=row.product_id, sku_id=row.sku_id, spec=row.spec, title=row.title,

@@ -5,7 +5,7 @@
 * every service of the port table has a Deployment (replicas, probes on
   /health at its port, resources, non-root, Prometheus annotations) and a
   Service, all listed in kustomization.yaml;
-* docker-compose.yml has rabbitmq, postgres, the one-shot setup and the eight
+* docker-compose.yml has rabbitmq, postgres, the one-shot setup and the nine
   services with their ports and health checks;
 * the Dockerfile runs as non-root and keeps secrets out of the image.
 
@@ -50,6 +50,7 @@ SERVICE_PORTS = {
     "payments": 8005,
     "promotions": 8006,
     "notify": 8007,
+    "reviews": 8008,
 }
 REPLICAS = {name: 2 if name in {"teams", "orders", "payments"} else 1 for name in SERVICE_PORTS}
 # every service but the gateway owns a database

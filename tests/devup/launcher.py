@@ -32,7 +32,7 @@ def fresh_vhost(name):
 
 def ports_free(offset):
     import socket
-    for port in range(8000 + offset, 8008 + offset):
+    for port in range(8000 + offset, 8009 + offset):  # gateway 8000 ... reviews 8008
         with socket.socket() as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
@@ -43,7 +43,7 @@ def ports_free(offset):
 
 
 def free_offset():
-    """A port offset (a multiple of 10, ports 10000 and up) whose eight ports are free."""
+    """A port offset (a multiple of 10, ports 10000 and up) whose ports (one a process) are free."""
     start = 2000 + zlib.crc32(TEST_NAMESPACE.encode()) % 200 * 10
     return next(offset for offset in range(start, start + 5000, 10) if ports_free(offset))
 

@@ -20,7 +20,8 @@ from tests.devup.launcher import ROOT, DevUp, get, stack_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-SERVICES = ("accounts", "catalog", "teams", "orders", "payments", "promotions", "notify")
+SERVICES = ("accounts", "catalog", "teams", "orders", "payments", "promotions", "notify",
+            "reviews")
 HEALTH_PORT = {name: index for index, name in enumerate(("gateway",) + SERVICES)}
 WALKTHROUGHS = ("A team from the command line", "A session with curl")
 
@@ -125,7 +126,8 @@ def run_snippet(snippet, api):
 
 def test_ctrl_c_stops_every_process(shop):
     started = shop.processes()
-    assert sum(command.startswith("python -m plumbing.run") for command in started.values()) == 8
+    processes = len(("gateway",) + SERVICES)
+    assert sum(command.startswith("python -m plumbing.run") for command in started.values()) == processes
     groups = {os.getpgid(pid) for pid in started}
     shop.interrupt()
     assert shop.wait_exit(60) == 0

@@ -16,7 +16,8 @@ from kombu import Connection
 
 from plumbing import settings
 
-KILLABLE = ("gateway", "accounts", "catalog", "teams", "orders", "payments", "notify")
+KILLABLE = ("gateway", "accounts", "catalog", "teams", "orders", "payments", "notify",
+            "reviews")
 
 
 @dataclass

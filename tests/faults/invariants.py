@@ -17,7 +17,7 @@ from services.payments.models import Refund
 
 OPEN_ORDER_STATUSES = ("placing", "pending_payment", "awaiting_team", "paid", "refunding")
 FINAL_ORDER_STATUSES = ("to_ship", "shipped", "completed", "cancelled", "refunded")
-OUTBOX_SERVICES = ("accounts", "catalog", "teams", "orders", "payments", "notify")
+OUTBOX_SERVICES = ("accounts", "catalog", "teams", "orders", "payments", "notify", "reviews")
 
 
 class Databases:

@@ -202,6 +202,21 @@ def test_another_merchants_product_is_not_found(catalog, rpc, db):
     assert len(product_events(db)) == 1
 
 
+def test_any_products_snapshot_is_found_by_id_for_a_lagging_copy(catalog, rpc):
+    draft = rpc.catalog.create_product(OTHER_MERCHANT, apple())
+    found = rpc.catalog.find_product_snapshot(draft["id"])  # a draft, another merchant's
+    assert found == rpc.catalog.product_snapshot(OTHER_MERCHANT, draft["id"])
+    assert rpc.catalog.find_product_snapshot(999999) is None
+
+
+def test_uploads_are_checked_against_the_images_kept(catalog, rpc):
+    never_uploaded = "/media/" + "ab" * 32 + ".png"
+    assert rpc.catalog.check_uploads([]) == {"checked": 0}
+    with pytest.raises(BadRequest) as raised:
+        rpc.catalog.check_uploads([never_uploaded])
+    assert list(raised.value.details) == ["image_urls.0"]
+
+
 def test_bad_input_is_refused_and_writes_nothing(catalog, rpc, db):
     bad_products = [
         apple(skus=one_sku(price=-1)),

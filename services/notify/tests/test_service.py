@@ -151,12 +151,13 @@ def test_shipping_stock_reviews_and_feedback_reach_the_right_inbox_once(notify, 
         "feedback_id": 5, "user_id": LEADER,
                                               "status": "resolved"}))
     deliver(amqp_uri, db, "orders", shipped)
-    deliver(amqp_uri, db, "catalog", stock_low, replied, answered)
+    deliver(amqp_uri, db, "catalog", stock_low)
+    deliver(amqp_uri, db, "reviews", replied, answered)
     for source, message in (("orders", shipped), ("catalog", stock_low),
-                            ("catalog", replied), ("catalog", answered)):
+                            ("reviews", replied), ("reviews", answered)):
         publish(amqp_uri, source, message)  # each delivered again: still one message
     time.sleep(0.5)
-    deliver(amqp_uri, db, "catalog", envelope(example(events.ReviewReplied, **{
+    deliver(amqp_uri, db, "reviews", envelope(example(events.ReviewReplied, **{
         "review_id": 10,
                                                                  "user_id": STRANGER})))
 

@@ -1,29 +1,40 @@
-"""Review and feedback entrypoints of the catalog service (mixed into CatalogService,
-which provides `self.db`). Input rules are in review_schemas.py, business rules in
-reviews.py, queries in review_store.py, answers and event payloads in review_views.py.
+"""The reviews service (评价, 追评, 商家回复, 投诉与建议): entrypoints only. Input rules are
+in schemas.py, business rules in domain.py, queries in store.py, the copies of others'
+data in copies.py, answers and event payloads in views.py.
 
-Catalog learns which orders may be reviewed from `orders.order_completed`; the
-gateway passes the author's nickname and avatar (from accounts) with a new review.
+It learns which orders may be reviewed from `orders.order_completed`, and whose each
+product is from `catalog.product_changed`; when a shopper or merchant acts on one its
+copy has not heard of yet, it asks the owner. Pictures are uploaded to catalog, which
+says whether a path names one. The gateway passes the author's nickname and avatar
+(from accounts) with a new review.
 """
 from contract import events
 from plumbing import clock
+from plumbing.db import Database
 from plumbing.entrypoints import event_handler, rpc
 from plumbing.errors import NotFound
-from services.catalog import review_schemas as schemas
-from services.catalog import review_store as store
-from services.catalog import review_views as views
-from services.catalog import reviews
-from services.catalog.review_models import Feedback, Review
+from plumbing.probes import ServiceBase
+from plumbing.rpc import RemoteService
+from services.reviews import copies, domain, schemas, store, views
+from services.reviews.models import Feedback, Review
 
 
-class ReviewEntrypoints:
+class ReviewsService(ServiceBase):
+    name = "reviews"
+    db = Database()
+    # Never called with a transaction of ours open (SQLite: one writer per database).
+    catalog = RemoteService("catalog")  # whether pictures were uploaded; a product just made
+    orders = RemoteService("orders")  # an order just completed; the order a complaint names
 
-    # --- which orders may be reviewed ----------------------------------------------------
+    # --- copies: products and completed orders --------------------------------------------
+
+    @event_handler(events.ProductChanged)
+    def on_product_changed(self, event):
+        copies.keep_product(self.db.session, event.data)
 
     @event_handler(events.OrderCompleted)
     def on_order_completed(self, event):
-        store.add_reviewable(self.db.session, schemas.load(schemas.OrderCompleted,
-                                                             event.data.to_data()))
+        copies.keep_completed_order(self.db.session, event.data)
 
     # --- shoppers: reviews -----------------------------------------------------------------
 
@@ -43,28 +54,21 @@ class ReviewEntrypoints:
             session.rollback()  # never hold our database while we ask another service
             self._keep_if_completed(args["user_id"], args["order_id"])
             item = store.reviewable(session, args["order_id"], lock=True)
-        reviews.check_reviewable(item.user_id if item else None, args["user_id"])
-        reviews.check_not_reviewed(store.order_reviewed(session, item.order_id))
+        domain.check_reviewable(item.user_id if item else None, args["user_id"])
+        if store.product_merchant(session, item.product_id) is None:
+            # a product unchanged since before our copies: its shop must see the review
+            self._product_merchant(item.product_id)
+            item = store.reviewable(session, args["order_id"], lock=True)
+        domain.check_not_reviewed(store.order_reviewed(session, item.order_id))
         row = Review(order_id=item.order_id, user_id=item.user_id, product_id=item.product_id,
                      sku_id=item.sku_id, spec=item.spec, stars=args["stars"], text=args["text"],
                      image_urls=args["image_urls"],
-                     has_images=reviews.has_images(args["image_urls"]),
+                     has_images=domain.has_images(args["image_urls"]),
                      anonymous=args["anonymous"], author_nickname=args["author"]["nickname"],
                      author_avatar_url=args["author"]["avatar_url"], created_at=clock.now())
         # The item lock makes a racing review wait; the unique order_id is the last word.
-        reviews.check_not_reviewed(already_reviewed=not store.insert_review(session, row))
+        domain.check_not_reviewed(already_reviewed=not store.insert_once(session, row))
         return views.my_review(row)
-
-    def _keep_if_completed(self, user_id, order_id):
-        """The shopper's order as orders has it now, kept if it is completed: a review
-        right after 确认收货 must not depend on `order_completed` having arrived."""
-        try:
-            order = self.orders.get_order(user_id, order_id)
-        except NotFound:  # not this shopper's: as unreviewable as one never completed
-            return
-        if order["completed_at"] is not None:
-            store.add_reviewable(self.db.session, schemas.load(schemas.OrderCompleted, {
-                **order, "order_id": order["id"], "user_id": user_id}))
 
     @rpc
     def follow_up_review(self, user_id, review_id, text, image_urls=()):
@@ -74,10 +78,10 @@ class ReviewEntrypoints:
                                                    "image_urls": list(image_urls or [])})
         self._check_uploads(args["image_urls"])
         row = store.review(self.db.session, args["review_id"], lock=True)
-        reviews.check_follow_up(row.user_id, args["user_id"], row.followed_up_at is not None)
+        domain.check_follow_up(row.user_id, args["user_id"], row.followed_up_at is not None)
         row.follow_up_text, row.follow_up_image_urls = args["text"], args["image_urls"]
         row.followed_up_at = clock.now()
-        row.has_images = reviews.has_images(row.image_urls, row.follow_up_image_urls)
+        row.has_images = domain.has_images(row.image_urls, row.follow_up_image_urls)
         return views.my_review(row)
 
     @rpc
@@ -100,12 +104,11 @@ class ReviewEntrypoints:
         """A product's reviews under one tab, newest first, with every tab's count."""
         args = schemas.load(schemas.ProductReviewsArgs, {
             "product_id": product_id, "filter": filter, "page": page, "page_size": page_size})
+        self._product_merchant(args["product_id"])
         session = self.db.session
-        if store.product_merchant(session, args["product_id"]) is None:
-            raise NotFound("product_not_found", f"There is no product {args['product_id']}.")
         rows, total = store.product_reviews(session, args["product_id"], args["filter"],
                                             args["page"], args["page_size"])
-        counts = reviews.filter_counts(*store.star_counts(session, args["product_id"]))
+        counts = domain.filter_counts(*store.star_counts(session, args["product_id"]))
         return views.page([views.review(row) for row in rows], total, args["page"],
                           args["page_size"], filter=args["filter"], counts=counts)
 
@@ -117,8 +120,8 @@ class ReviewEntrypoints:
         session = self.db.session
         stars, with_images = store.star_counts(session, product_id)
         first = [views.review(row) for row in store.newest(session, product_id,
-                                                          reviews.FIRST_REVIEWS)]
-        return reviews.summary(reviews.filter_counts(stars, with_images),
+                                                          domain.FIRST_REVIEWS)]
+        return domain.summary(domain.filter_counts(stars, with_images),
                                sum(star * count for star, count in stars.items()), first)
 
     # --- merchant: reviews -----------------------------------------------------------------
@@ -141,11 +144,11 @@ class ReviewEntrypoints:
         reply tells the reviewer (`review_replied`)."""
         args = schemas.load(schemas.ReplyArgs, {"merchant_id": merchant_id,
                                                 "review_id": review_id, "reply": reply})
-        session = self.db.session
-        row = store.review(session, args["review_id"], lock=True)
-        reviews.check_reply(store.product_merchant(session, row.product_id),
-                            args["merchant_id"], row.id)
-        change = reviews.reply_change(row.reply, args["reply"])
+        product_merchant = self._product_merchant(
+            store.review(self.db.session, args["review_id"]).product_id)
+        row = store.review(self.db.session, args["review_id"], lock=True)
+        domain.check_reply(product_merchant, args["merchant_id"], row.id)
+        change = domain.reply_change(row.reply, args["reply"])
         if change is not None:
             now = clock.now()
             row.reply, row.replied_by = args["reply"], args["merchant_id"]
@@ -164,21 +167,17 @@ class ReviewEntrypoints:
         platform; it goes to the shop it is about (ops sees every one)."""
         args = schemas.load(schemas.SubmitFeedbackArgs, {"user_id": user_id, "data": data})
         data = args["data"]
-        # Asked before this worker touches its database: orders may call catalog meanwhile.
+        # Asked before this worker touches its database (one writer per SQLite database).
         order = None if data["order_id"] is None else \
             self.orders.get_order(args["user_id"], data["order_id"])  # another's: NotFound
         self._check_uploads(data["image_urls"])
-        session = self.db.session
         merchant_id = order["merchant_id"] if order else None
         if data["product_id"] is not None:
-            product_merchant = store.product_merchant(session, data["product_id"])
-            if product_merchant is None:
-                raise NotFound("product_not_found",
-                               f"There is no product {data['product_id']}.")
+            product_merchant = self._product_merchant(data["product_id"])  # 404 when none
             merchant_id = merchant_id or product_merchant
         now = clock.now()
-        row = store.add_feedback(session, Feedback(
-            user_id=args["user_id"], merchant_id=merchant_id, status=reviews.OPEN,
+        row = store.add_feedback(self.db.session, Feedback(
+            user_id=args["user_id"], merchant_id=merchant_id, status=domain.OPEN,
             created_at=now, updated_at=now, **data))
         return views.feedback(row)
 
@@ -218,13 +217,42 @@ class ReviewEntrypoints:
             "reply": reply, "status": status})
         row = store.feedback(self.db.session, args["feedback_id"],
                              merchant_id=args["merchant_id"], lock=True)
-        row.status = reviews.answer_feedback(row.status, args["status"])
+        row.status = domain.answer_feedback(row.status, args["status"])
         now = clock.now()
         row.reply, row.replied_by, row.replied_at, row.updated_at = (
             args["reply"], args["staff_id"], now, now)
         self.db.emit(views.feedback_answered(row))
         return views.admin_feedback(row)
 
+    # --- helpers (not entrypoints) ------------------------------------------------------
+
     def _check_uploads(self, image_urls):
-        """Every picture must be one uploaded here (CatalogService._check_images)."""
-        self._check_images({f"image_urls.{index}": url for index, url in enumerate(image_urls)})
+        """Every picture must be one uploaded to catalog (400 per `image_urls.<index>`
+        otherwise). Asked before this worker touches its database."""
+        if image_urls:
+            self.catalog.check_uploads(list(image_urls))
+
+    def _keep_if_completed(self, user_id, order_id):
+        """The shopper's order as orders has it now, kept if it is completed: a review
+        right after 确认收货 must not depend on `order_completed` having arrived."""
+        try:
+            order = self.orders.get_order(user_id, order_id)
+        except NotFound:  # not this shopper's: as unreviewable as one never completed
+            return
+        if order["completed_at"] is not None:
+            # read by the event's declaration: the one rule for a completed order
+            copies.keep_completed_order(self.db.session, events.OrderCompleted.from_data({
+                **order, "order_id": order["id"], "user_id": user_id}))
+
+    def _product_merchant(self, product_id):
+        """The product's merchant, from our copy; a product the copy has not heard of
+        (made a moment ago) is asked of catalog and kept. 404 when there is none."""
+        merchant_id = store.product_merchant(self.db.session, product_id)
+        if merchant_id is not None:
+            return merchant_id
+        self.db.session.rollback()  # never hold our database while we ask another service
+        snapshot = self.catalog.find_product_snapshot(product_id)
+        if snapshot is None:
+            raise NotFound("product_not_found", f"There is no product {product_id}.")
+        copies.keep_product(self.db.session, events.ProductChanged.from_data(snapshot))
+        return snapshot["merchant_id"]

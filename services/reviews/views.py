@@ -1,4 +1,4 @@
-"""What catalog answers and announces about reviews and feedback: rows turned into dicts.
+"""What the reviews service answers and announces: rows turned into dicts.
 
 A public review never carries a user id or an order id; the author's own view adds
 the order, the merchant's back office adds the order and whether it has replied.
@@ -6,7 +6,7 @@ the order, the merchant's back office adds the order and whether it has replied.
 from contract import events
 from plumbing.clock import isoformat
 from plumbing.paging import page  # noqa: F401  (views.page: a listing's page)
-from services.catalog import reviews
+from services.reviews import domain
 
 
 def review(row):
@@ -15,7 +15,7 @@ def review(row):
         "id": row.id, "product_id": row.product_id, "sku_id": row.sku_id, "spec": row.spec,
         "stars": row.stars, "text": row.text, "image_urls": list(row.image_urls),
         "has_images": row.has_images,
-        "author": reviews.public_author(row.author_nickname, row.author_avatar_url,
+        "author": domain.public_author(row.author_nickname, row.author_avatar_url,
                                         row.anonymous),
         "created_at": isoformat(row.created_at),
         "follow_up": None if row.followed_up_at is None else {
@@ -41,7 +41,7 @@ def feedback(row):
         "id": row.id, "kind": row.kind, "content": row.content,
         "image_urls": list(row.image_urls), "order_id": row.order_id,
         "product_id": row.product_id, "contact": row.contact, "status": row.status,
-        "status_label": reviews.FEEDBACK_LABELS[row.status], "reply": row.reply,
+        "status_label": domain.FEEDBACK_LABELS[row.status], "reply": row.reply,
         "replied_at": isoformat(row.replied_at), "created_at": isoformat(row.created_at),
         "updated_at": isoformat(row.updated_at),
     }

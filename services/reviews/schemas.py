@@ -1,10 +1,14 @@
-"""Wire formats of the review and feedback RPCs, and of `orders.order_completed` (marshmallow).
+"""Wire formats of the review and feedback RPCs (marshmallow); the events it keeps copies
+from (`orders.order_completed`, `catalog.product_changed`) are declared in contract.events.
 
 Every RPC argument goes through `load` first. Single-field limits (stars, lengths,
-image counts and forms) are checked here, from the numbers in reviews.py; rules that
-need the stored state (who may review, once) are reviews.py's.
+image counts and forms) are checked here, from the numbers in domain.py; rules that
+need the stored state (who may review, once) are domain.py's. That a picture was
+uploaded is catalog's to say (it keeps the images).
 """
-from marshmallow import EXCLUDE, Schema, fields, validate
+import re
+
+from marshmallow import Schema, ValidationError, fields, validate
 
 from plumbing import validation
 from plumbing.validation import (
@@ -12,22 +16,33 @@ from plumbing.validation import (
     PageSize,
     StrictBoolean,
     StrictInteger,
-    UtcDateTime,
     load,  # noqa: F401  (the services' one loader)
 )
-from services.catalog import reviews
-from services.catalog.schemas import Trimmed, UploadRef
+from services.reviews import domain
+
+# The path catalog answers an upload with (`/media/<sha256>.<ext>`).
+UPLOAD_PATH = re.compile(r"^/media/[0-9a-f]{64}\.(?:jpg|png|webp|gif)$")
+
+
+def upload_ref(value):
+    """A picture a shopper attaches is one uploaded to catalog: its /media/<name> path."""
+    if UPLOAD_PATH.fullmatch(value) is None:
+        raise ValidationError("Must be the /media/ path of an uploaded image.")
+
+
+def UploadRef(**kwargs):  # noqa: N802
+    return validation.Text(validate=upload_ref, **kwargs)
 
 
 def Images(**kwargs):  # noqa: N802 - reads as a field type
     """Up to nine pictures, each uploaded here (its /media/ path; that it exists is
     checked against the images table)."""
     return fields.List(UploadRef(), load_default=list,
-                       validate=validate.Length(max=reviews.MAX_IMAGES,
+                       validate=validate.Length(max=domain.MAX_IMAGES,
                                                 error="At most {max} images."), **kwargs)
 
 
-def Text(minimum=0, maximum=reviews.MAX_TEXT, **kwargs):  # noqa: N802
+def Text(minimum=0, maximum=domain.MAX_TEXT, **kwargs):  # noqa: N802
     """What a shopper or merchant writes: line breaks allowed, control and bidi-override
     characters not."""
     return validation.Text(multiline=True, validate=validate.Length(min=minimum, max=maximum),
@@ -39,7 +54,7 @@ class PageArgs(validation.PageArgs):
 
 
 class FilterArgs(PageArgs):
-    filter = fields.String(load_default=reviews.ALL, validate=validate.OneOf(reviews.FILTERS))
+    filter = fields.String(load_default=domain.ALL, validate=validate.OneOf(domain.FILTERS))
 
 
 # --- reviews -----------------------------------------------------------------------
@@ -47,16 +62,16 @@ class FilterArgs(PageArgs):
 class Author(Schema):
     """The author as accounts has them now; kept with the review as written."""
     nickname = fields.String(allow_none=True, load_default=None,
-                             validate=validate.Length(max=reviews.MAX_NICKNAME))
+                             validate=validate.Length(max=domain.MAX_NICKNAME))
     avatar_url = fields.String(allow_none=True, load_default=None,
-                               validate=validate.Length(max=reviews.MAX_AVATAR_URL))
+                               validate=validate.Length(max=domain.MAX_AVATAR_URL))
 
 
 class CreateReviewArgs(Schema):
     user_id = Id(required=True)
     order_id = Id(required=True)
     stars = StrictInteger(required=True, validate=validate.Range(
-        min=reviews.MIN_STARS, max=reviews.MAX_STARS, error="Stars are {min} to {max}."))
+        min=domain.MIN_STARS, max=domain.MAX_STARS, error="Stars are {min} to {max}."))
     text = Text(load_default="")
     image_urls = Images()
     anonymous = StrictBoolean(load_default=False)
@@ -102,13 +117,13 @@ class ProductArgs(Schema):
 # --- feedback ----------------------------------------------------------------------
 
 class FeedbackIn(Schema):
-    kind = fields.String(required=True, validate=validate.OneOf(reviews.FEEDBACK_KINDS))
-    content = Text(minimum=reviews.MIN_FEEDBACK, maximum=reviews.MAX_FEEDBACK, required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(domain.FEEDBACK_KINDS))
+    content = Text(minimum=domain.MIN_FEEDBACK, maximum=domain.MAX_FEEDBACK, required=True)
     image_urls = Images()
     order_id = Id(allow_none=True, load_default=None)
     product_id = Id(allow_none=True, load_default=None)
-    contact = Trimmed(allow_none=True, load_default=None,
-                      validate=validate.Length(min=1, max=reviews.MAX_CONTACT))
+    contact = validation.Text(allow_none=True, load_default=None,
+                      validate=validate.Length(min=1, max=domain.MAX_CONTACT))
 
 
 class SubmitFeedbackArgs(Schema):
@@ -128,35 +143,16 @@ class MyFeedbackListArgs(validation.PageArgs):
 class AdminFeedbackArgs(validation.PageArgs):
     merchant_id = Id(allow_none=True, load_default=None)  # None: ops, every shop's
     status = fields.String(allow_none=True, load_default=None,
-                           validate=validate.OneOf(reviews.FEEDBACK_STATUSES))
+                           validate=validate.OneOf(domain.FEEDBACK_STATUSES))
     kind = fields.String(allow_none=True, load_default=None,
-                         validate=validate.OneOf(reviews.FEEDBACK_KINDS))
+                         validate=validate.OneOf(domain.FEEDBACK_KINDS))
 
 
 class ReplyFeedbackArgs(Schema):
     staff_id = Id(required=True)  # who answers
     merchant_id = Id(allow_none=True, load_default=None)  # their shop; None: ops
     feedback_id = Id(required=True)
-    reply = Text(minimum=1, maximum=reviews.MAX_FEEDBACK_REPLY, required=True)
+    reply = Text(minimum=1, maximum=domain.MAX_FEEDBACK_REPLY, required=True)
     # An answer moves feedback on (or keeps it where it is); it never reopens it.
     status = fields.String(allow_none=True, load_default=None,
-                           validate=validate.OneOf((reviews.PROCESSING, reviews.RESOLVED)))
-
-
-# --- events ----------------------------------------------------------------------------
-
-class OrderCompleted(Schema):
-    """Only the fields catalog keeps; a payload missing one fails the handler and waits
-    in the dead-letter queue."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    order_id = Id(required=True)
-    user_id = Id(required=True)
-    product_id = Id(required=True)
-    sku_id = Id(required=True)
-    spec = fields.String(required=True, validate=validate.Length(max=100))
-    title = fields.String(required=True, validate=validate.Length(max=200))
-    quantity = StrictInteger(required=True, validate=validate.Range(min=1))
-    completed_at = UtcDateTime(required=True)
+                           validate=validate.OneOf((domain.PROCESSING, domain.RESOLVED)))

@@ -1,6 +1,8 @@
-"""Tables of reviews and feedback (same metadata as models.py).
+"""Tables of the reviews service, besides the outbox and inbox of plumbing.messaging.
 
-`reviewable_items` is catalog's copy of completed orders (from `orders.order_completed`):
+`product_copies` is its copy of catalog's products (from `catalog.product_changed`): only
+what the listings and the merchant scoping need. `reviewable_items` is its copy of
+completed orders (from `orders.order_completed`):
 the only orders a review may name. A review belongs to one of them (unique order_id),
 so an order is reviewed once even when two requests race. Reviews keep a snapshot of
 the author (nickname, avatar) as it was when they wrote it, like orders keep theirs.
@@ -8,14 +10,28 @@ the author (nickname, avatar) as it was when they wrote it, like orders keep the
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.catalog import reviews
-from services.catalog.models import Base
+from services.reviews import domain
+
+
+class Base(DeclarativeBase):
+    pass
 
 
 def _one_of(column, values):
     return f"{column} IN ({', '.join(repr(value) for value in values)})"
+
+
+class ProductCopy(Base):
+    """A catalog product as its latest `product_changed` had it: whose it is (who may
+    reply to its reviews, whose back office lists them) and its title."""
+    __tablename__ = "product_copies"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    merchant_id: Mapped[int] = mapped_column(sa.Integer, nullable=False, index=True)
+    title: Mapped[str] = mapped_column(sa.String(200), nullable=False)
 
 
 class ReviewableItem(Base):
@@ -35,7 +51,7 @@ class ReviewableItem(Base):
 class Review(Base):
     __tablename__ = "reviews"
     __table_args__ = (
-        sa.CheckConstraint(f"stars BETWEEN {reviews.MIN_STARS} AND {reviews.MAX_STARS}",
+        sa.CheckConstraint(f"stars BETWEEN {domain.MIN_STARS} AND {domain.MAX_STARS}",
                            name="ck_reviews_stars"),
         sa.Index("ix_reviews_product_created", "product_id", "created_at"),
         sa.Index("ix_reviews_product_stars", "product_id", "stars"),
@@ -73,8 +89,8 @@ class Feedback(Base):
     """投诉与建议: a shopper's complaint or suggestion, and the back office's answer."""
     __tablename__ = "feedback"
     __table_args__ = (
-        sa.CheckConstraint(_one_of("kind", reviews.FEEDBACK_KINDS), name="ck_feedback_kind"),
-        sa.CheckConstraint(_one_of("status", reviews.FEEDBACK_STATUSES),
+        sa.CheckConstraint(_one_of("kind", domain.FEEDBACK_KINDS), name="ck_feedback_kind"),
+        sa.CheckConstraint(_one_of("status", domain.FEEDBACK_STATUSES),
                            name="ck_feedback_status"),
         sa.Index("ix_feedback_user_created", "user_id", "created_at"),
         sa.Index("ix_feedback_status_created", "status", "created_at"),

@@ -1,15 +1,14 @@
 """Queries of reviews and feedback: every read and write of their tables, no rules.
 
-The products table is read here for one thing only, the merchant of a product
-(who may reply to its reviews, whose back office lists them); it is never written.
+The product copies are read for one thing only, the merchant of a product (who may
+reply to its reviews, whose back office lists them).
 """
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from plumbing.errors import NotFound
-from services.catalog import reviews
-from services.catalog.models import Product
-from services.catalog.review_models import Feedback, Review, ReviewableItem
+from services.reviews import domain
+from services.reviews.models import Feedback, ProductCopy, Review, ReviewableItem
 
 NEWEST_FIRST = (Review.created_at.desc(), Review.id.desc())
 
@@ -62,9 +61,9 @@ def order_reviewed(session, order_id):
     return session.scalar(sa.select(sa.exists().where(Review.order_id == order_id)))
 
 
-def insert_review(session, row):
-    """Writes the review; False if the order's review got there first (the unique
-    order_id: a race the item lock did not cover)."""
+def insert_once(session, row):
+    """Writes the row; False if one with its unique key got there first (a review of the
+    same order, a race the item lock did not cover; a copy of the same product)."""
     try:
         with session.begin_nested():
             session.add(row)
@@ -73,16 +72,28 @@ def insert_review(session, row):
     return True
 
 
+# --- product copies --------------------------------------------------------------------
+
+def product_copy(session, product_id, lock=False):
+    """Our copy of the product, or None. Locked, two snapshots handled at once cannot
+    leave the older one in place."""
+    query = sa.select(ProductCopy).where(ProductCopy.id == product_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.scalars(query).first()
+
+
 def product_merchant(session, product_id):
-    """The merchant of a product (any status), or None when there is no such product."""
-    return session.scalar(sa.select(Product.merchant_id).where(Product.id == product_id))
+    """The merchant of a product (any status), or None when we know of no such product."""
+    return session.scalar(sa.select(ProductCopy.merchant_id)
+                          .where(ProductCopy.id == product_id))
 
 
 def _filtered(query, review_filter):
-    if review_filter == reviews.WITH_IMAGES:
+    if review_filter == domain.WITH_IMAGES:
         return query.where(Review.has_images.is_(True))
-    if review_filter in reviews.STAR_BANDS:
-        low, high = reviews.STAR_BANDS[review_filter]
+    if review_filter in domain.STAR_BANDS:
+        low, high = domain.STAR_BANDS[review_filter]
         return query.where(Review.stars.between(low, high))
     return query
 
@@ -114,8 +125,8 @@ def user_reviews(session, user_id, page, page_size):
 def merchant_reviews(session, merchant_id, product_id, review_filter, replied, page, page_size):
     """Reviews of the merchant's products (one of them when `product_id` is given);
     `replied` True / False keeps those with / without a reply."""
-    query = _filtered(sa.select(Review).join(Product, Product.id == Review.product_id)
-                      .where(Product.merchant_id == merchant_id), review_filter)
+    query = _filtered(sa.select(Review).join(ProductCopy, ProductCopy.id == Review.product_id)
+                      .where(ProductCopy.merchant_id == merchant_id), review_filter)
     if product_id is not None:
         query = query.where(Review.product_id == product_id)
     if replied is not None:

@@ -6,9 +6,9 @@ from itertools import product
 import pytest
 
 from plumbing.errors import BadRequest, Conflict, Forbidden, NotFound
-from services.catalog import review_schemas as schemas
-from services.catalog import reviews
-from services.catalog.reviews import OPEN, PROCESSING, RESOLVED
+from services.reviews import domain as reviews
+from services.reviews import schemas
+from services.reviews.domain import OPEN, PROCESSING, RESOLVED
 
 BUYER, STRANGER, MERCHANT, OTHER_MERCHANT = 11, 12, 1, 2
 

@@ -1,6 +1,6 @@
 """Review and feedback rules (评价, 追评, 商家回复, 投诉与建议). Pure functions, no I/O.
 
-Who may review: the buyer of a completed order, once per order (catalog learns of
+Who may review: the buyer of a completed order, once per order (the service learns of
 completed orders from `orders.order_completed`). The author may add one follow-up
 (追评); the merchant of the reviewed product may reply once and edit the reply.
 Anonymous reviews show a masked name and no avatar; no public view ever carries a
@@ -43,7 +43,7 @@ MAX_FEEDBACK_REPLY = 1000
 # --- who may write what ------------------------------------------------------------
 
 def check_reviewable(buyer_id, user_id):
-    """`buyer_id` is the buyer of the completed order, None when catalog knows of no
+    """`buyer_id` is the buyer of the completed order, None when reviews knows of no
     completed order by that id (not completed yet, or no such order). Another shopper's
     order is as missing as one that never existed."""
     if buyer_id is None or buyer_id != user_id:
@@ -77,6 +77,12 @@ def reply_change(current_reply, new_reply):
     if current_reply is None:
         return "new"
     return None if current_reply == new_reply else "edited"
+
+
+def newer_copy(current_version, incoming_version):
+    """A product snapshot replaces our copy only if it is newer: a redelivered or late
+    one of an older version changes nothing."""
+    return current_version is None or incoming_version > current_version
 
 
 # --- what a review shows -------------------------------------------------------------
