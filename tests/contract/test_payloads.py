@@ -111,3 +111,14 @@ def test_an_order_event_needs_an_order_id(order_id):
 
 def _where(error):
     return {".".join(str(part) for part in e["loc"]) for e in error.errors()}
+
+
+def test_a_completed_order_is_read_with_what_reviews_keeps():
+    data = {"order_id": 7, "user_id": 42, "merchant_id": 2, "product_id": 3, "sku_id": 30,
+            "spec": "5斤 / 单果70-75mm", "title": "烟台红富士苹果", "quantity": 2,
+            "completed_at": "2026-03-01T08:00:00+08:00", "amount": 3980}
+    received = events.OrderCompleted.from_data(data)
+    assert not hasattr(received, "amount")
+    assert received.completed_at.isoformat() == "2026-03-01T00:00:00+00:00"
+    with pytest.raises(BadPayload):
+        events.OrderCompleted.from_data({**data, "user_id": None})

@@ -327,14 +327,3 @@ def test_listing_arguments_are_checked(schema, data, field):
     with pytest.raises(BadRequest) as raised:
         schemas.load(schema, data)
     assert list(raised.value.details) == [field]
-
-
-def test_a_completed_order_event_keeps_what_catalog_needs():
-    data = {"order_id": 7, "user_id": BUYER, "product_id": 3, "sku_id": 30,
-            "spec": "5斤 / 单果70-75mm", "title": "烟台红富士苹果", "quantity": 2,
-            "completed_at": "2026-03-01T08:00:00+08:00", "amount": 3980}
-    loaded = schemas.load(schemas.OrderCompleted, data)
-    assert "amount" not in loaded
-    assert loaded["completed_at"].isoformat() == "2026-03-01T00:00:00+00:00"
-    with pytest.raises(BadRequest):
-        schemas.load(schemas.OrderCompleted, {**data, "user_id": None})
