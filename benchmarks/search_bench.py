@@ -46,7 +46,9 @@ from sqlalchemy import event  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from plumbing import migrate  # noqa: E402
-from services.catalog import search, search_index, search_store  # noqa: E402
+from services.catalog.search import index as search_index
+from services.catalog.search import rules as search
+from services.catalog.search import store as search_store  # noqa: E402
 
 PG = "postgresql+psycopg2://postgres@127.0.0.1:5432"
 BENCH_DB = "searchbench_pintuan"  # outside every test namespace, which ./dev test drops

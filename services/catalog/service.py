@@ -22,9 +22,10 @@ from plumbing.probes import ServiceBase
 from plumbing.rpc import RemoteService
 from plumbing.threads import off_hub
 from plumbing.validation import invalid
-from services.catalog import demo, domain, images, schemas, search_index, store, views
+from services.catalog import demo, domain, images, schemas, store, views
 from services.catalog.models import Category, Product, ProductCampaign, Sku
-from services.catalog.search_entrypoints import SearchEntrypoints
+from services.catalog.search import index as search_index
+from services.catalog.search.entrypoints import SearchEntrypoints
 
 
 class CatalogService(SearchEntrypoints, ServiceBase):

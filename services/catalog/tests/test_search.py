@@ -5,7 +5,8 @@ from datetime import date, datetime, timezone
 import pytest
 
 from plumbing.errors import BadRequest, NotFound
-from services.catalog import domain, search
+from services.catalog import domain
+from services.catalog.search import rules as search
 
 
 @pytest.fixture(scope="module", autouse=True)

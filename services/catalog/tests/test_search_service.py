@@ -14,7 +14,9 @@ from plumbing import settings
 from plumbing.clock import isoformat
 from plumbing.errors import BadRequest, NotFound
 from plumbing.testing import event_envelope, publish_envelope
-from services.catalog import search, search_index, search_store
+from services.catalog.search import index as search_index
+from services.catalog.search import rules as search
+from services.catalog.search import store as search_store
 
 MERCHANT = 1
 HOUR = timedelta(hours=1)

@@ -9,8 +9,10 @@ from sqlalchemy.orm import Session
 
 from plumbing import migrate
 from plumbing.db import make_engine
-from services.catalog import search, search_index, search_store
 from services.catalog.models import Category, Product, ProductCampaign, Sku
+from services.catalog.search import index as search_index
+from services.catalog.search import rules as search
+from services.catalog.search import store as search_store
 
 NOW = datetime.now(timezone.utc)
 

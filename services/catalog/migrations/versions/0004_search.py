@@ -72,7 +72,8 @@ def upgrade():
 
 
 def _backfill():
-    from services.catalog import search, search_index  # the app's tokenizer, as of now
+    from services.catalog.search import index as search_index  # the app's tokenizer, as of now
+    from services.catalog.search import rules as search
     bind = op.get_bind()
     products = bind.execute(sa.select(PRODUCTS).where(PRODUCTS.c.status == "published")
                             .order_by(PRODUCTS.c.id)).mappings().all()

@@ -240,7 +240,7 @@ def sort_keys(sort, searching, matches=0):
 
 def sort_matches(searching, group_buy, matches):
     """Whether a listing narrowed by words or by group buy has matches few enough to sort
-    them all (search_store.order) rather than walk a sort index looking for them: fewer
+    them all (store.order) rather than walk a sort index looking for them: fewer
     than the listing's result window, so their number is known and bounded."""
     return (searching or bool(group_buy)) and matches < MAX_RESULTS
 

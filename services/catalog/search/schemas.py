@@ -1,17 +1,17 @@
 """Wire formats of the search, listing and home RPCs (marshmallow). Checks that involve
-several fields (price range, how deep a listing pages) are in search.py."""
+several fields (price range, how deep a listing pages) are in rules.py."""
 from marshmallow import Schema, fields, validate
 
 from plumbing import validation
 from plumbing.validation import Fen, Id, StrictBoolean, StrictInteger
-from services.catalog import search
 from services.catalog.schemas import Trimmed
+from services.catalog.search import rules
 
 MAX_QUERY_LENGTH = 50
 
 
 class PageArgs(validation.PageArgs):
-    # Any page number passes here: how deep a listing pages is search.py's to say.
+    # Any page number passes here: how deep a listing pages is rules.py's to say.
     page = StrictInteger(load_default=1, validate=validate.Range(min=1))
 
 
@@ -34,12 +34,12 @@ class ListingArgs(PageArgs):
     has_discount = Flag()
     # None: relevance when there is a query, newest otherwise
     sort = fields.String(allow_none=True, load_default=None,
-                         validate=validate.OneOf(search.SORTS))
+                         validate=validate.OneOf(rules.SORTS))
 
 
 class HomeArgs(Schema):
     limit = StrictInteger(load_default=6, validate=validate.Range(min=1,
-                                                                  max=search.MAX_HOME_LIMIT))
+                                                                  max=rules.MAX_HOME_LIMIT))
 
 
 class SectionArgs(PageArgs):

@@ -1,5 +1,5 @@
 """Queries of search, listings and home sections: reads of `product_search` (one row per
-listed product, see search_index.py), no rules.
+listed product, see index.py), no rules.
 
 A page is found in the search rows alone (filters, sort, OFFSET/LIMIT on their indexes),
 and only then are the page's products read for their texts: a join before the sort could
@@ -10,9 +10,9 @@ starts or ends.
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from services.catalog import search
 from services.catalog.models import Product, ProductCampaign, ProductDailySales
-from services.catalog.search_index import FTS_TABLE, product_search
+from services.catalog.search import rules
+from services.catalog.search.index import FTS_TABLE, product_search
 
 row = product_search.c  # the search row's columns
 campaign = ProductCampaign.__table__.c
@@ -32,7 +32,7 @@ def running_campaign(now):
 
 def listing(session, plan, filters, now):
     """-> (query of the matching search rows, its relevance or None). `plan`:
-    search.query_plan(q), or None to list without a query."""
+    rules.query_plan(q), or None to list without a query."""
     query = sa.select(*SHOWN)
     rank = None
     if plan:
@@ -41,13 +41,13 @@ def listing(session, plan, filters, now):
 
 
 def order(sort_keys, rank=None, sort_matches=False):
-    """ORDER BY of search.sort_keys() ("rank": the relevance listing() gave).
+    """ORDER BY of rules.sort_keys() ("rank": the relevance listing() gave).
 
     sort_matches: sort every match rather than let PostgreSQL walk the sort's index until
     a page is full. The walk reads each row it passes over, tsvector and all, and matches
     may sit far down it (no dear product holds 奶, few are in group buy); sorting costs
     what the matches number, the better bet once they are known to be few
-    (search.sort_matches). The column is wrapped so that no index serves the ORDER BY."""
+    (rules.sort_matches). The column is wrapped so that no index serves the ORDER BY."""
     columns = {"rank": rank, **{name: row[name] for name in SORT_COLUMNS}}
     if sort_matches:
         columns = {name: column if name == "rank" else sa.func.coalesce(column, column)
@@ -60,12 +60,12 @@ def _matching(session, query, plan):
     """The query narrowed to products matching every term, and its relevance (higher is
     better): ts_rank over the GIN-indexed tsvector, or FTS5's bm25 on SQLite."""
     if session.get_bind().dialect.name == "postgresql":
-        tsquery = sa.cast(sa.literal(search.tsquery_text(plan)), postgresql.TSQUERY)
+        tsquery = sa.cast(sa.literal(rules.tsquery_text(plan)), postgresql.TSQUERY)
         return (query.where(row.terms.bool_op("@@")(tsquery)),
                 sa.func.ts_rank(row.terms, tsquery))
     hits = (sa.text(f"SELECT rowid AS product_id, bm25({FTS_TABLE}, 4.0, 1.0) AS score "
                     f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :match")
-            .bindparams(match=search.fts5_match(plan))
+            .bindparams(match=rules.fts5_match(plan))
             .columns(product_id=sa.Integer, score=sa.Float).subquery("hits"))
     return query.join(hits, hits.c.product_id == row.product_id), -hits.c.score
 
@@ -86,9 +86,9 @@ def _filtered(query, filters, now):
 
 
 def count(session, query):
-    """How many rows the query finds, up to search.MAX_RESULTS (the deepest a listing
+    """How many rows the query finds, up to rules.MAX_RESULTS (the deepest a listing
     pages): a search matching half the shop need not count every match."""
-    counted = query.with_only_columns(row.product_id).limit(search.MAX_RESULTS).subquery()
+    counted = query.with_only_columns(row.product_id).limit(rules.MAX_RESULTS).subquery()
     return session.scalar(sa.select(sa.func.count()).select_from(counted))
 
 

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
-from services.catalog import search
 from services.catalog.models import Base, Category, Product
+from services.catalog.search import rules
 
 PUBLISHED = "published"
 
@@ -86,11 +86,11 @@ def search_row(product_id, title, subtitle, category_id, published_at, pinned_ra
     """The search row of a listed product from plain values (the migration's backfill
     uses it too). `skus`: dicts with id, price, market_price and spec."""
     cheapest = min(skus, key=lambda sku: (sku["price"], sku["id"]))
-    fields = search.document_fields(title, subtitle, category_names,
+    fields = rules.document_fields(title, subtitle, category_names,
                                     [sku["spec"] for sku in skus])
     return {"product_id": product_id, "category_id": category_id, "price": cheapest["price"],
             "market_price": cheapest["market_price"],
-            "discount": search.discount(cheapest["price"], cheapest["market_price"]),
+            "discount": rules.discount(cheapest["price"], cheapest["market_price"]),
             "sales_count": sales_count, "published_at": published_at,
             "pinned_rank": pinned_rank, "fields": fields}
 
@@ -106,7 +106,7 @@ def write_all(session, rows):
         return
     dialect = _dialect(session)
     values = [{**{key: value for key, value in row.items() if key != "fields"},
-               "terms": search.tsvector_literal(row["fields"]) if dialect == "postgresql"
+               "terms": rules.tsvector_literal(row["fields"]) if dialect == "postgresql"
                else None} for row in rows]
     insert = (postgresql if dialect == "postgresql" else sqlite).insert(product_search)
     changed = {column: insert.excluded[column] for column in values[0] if column != "product_id"}
@@ -117,7 +117,7 @@ def write_all(session, rows):
         session.execute(sa.text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id"), ids)
         session.execute(sa.text(f"INSERT INTO {FTS_TABLE} (rowid, title, body) "
                                 "VALUES (:id, :title, :body)"),
-                        [dict(zip(("title", "body"), search.fts5_columns(row["fields"])),
+                        [dict(zip(("title", "body"), rules.fts5_columns(row["fields"])),
                               id=row["product_id"]) for row in rows])
 
 

@@ -1,6 +1,6 @@
 """Shopper search, listing and home-section entrypoints of the catalog service (mixed into
-CatalogService, which provides `self.db`). Rules in search.py, queries in search_store.py,
-answers in search_views.py; the search rows themselves are kept by search_index.py."""
+CatalogService, which provides `self.db`). Rules in rules.py, queries in store.py,
+answers in views.py; the search rows themselves are kept by index.py."""
 import time
 
 from nameko.extensions import DependencyProvider
@@ -8,19 +8,22 @@ from nameko.extensions import DependencyProvider
 from plumbing import clock
 from plumbing.entrypoints import rpc
 from plumbing.validation import load
-from services.catalog import domain, search, search_schemas, search_store, search_views, store, views
+from services.catalog import domain, store, views
+from services.catalog.search import rules, schemas
+from services.catalog.search import store as search_store
+from services.catalog.search import views as search_views
 
 
 class Tokenizer(DependencyProvider):
     """Loads jieba's dictionary when the service starts, not in the first shopper's query."""
 
     def setup(self):
-        search.initialize()
+        rules.initialize()
 
 
 class SharedRankings(DependencyProvider):
     """Rankings every shopper shares and that take a while to work out (热销), kept for
-    search.HOT_RANKING_SECONDS by every worker of this process."""
+    rules.HOT_RANKING_SECONDS by every worker of this process."""
 
     def setup(self):
         self.kept = {}
@@ -30,7 +33,7 @@ class SharedRankings(DependencyProvider):
 
     def get(self, key, work_out):
         kept_at, value = self.kept.get(key, (None, None))
-        if kept_at is None or time.monotonic() - kept_at > search.HOT_RANKING_SECONDS:
+        if kept_at is None or time.monotonic() - kept_at > rules.HOT_RANKING_SECONDS:
             value = work_out()
             self.kept = {key: (time.monotonic(), value)}  # older keys (days) are done with
         return value
@@ -44,14 +47,14 @@ class SearchEntrypoints:
     def list_products(self, q=None, category_id=None, min_price=None, max_price=None,
                       sort=None, group_buy=None, has_discount=None, page=1, page_size=20):
         """Listed products found by words and filters, a page at a time; the total counts
-        up to search.MAX_RESULTS."""
-        args = load(search_schemas.ListingArgs, {
+        up to rules.MAX_RESULTS."""
+        args = load(schemas.ListingArgs, {
             "q": q, "category_id": category_id, "min_price": min_price, "max_price": max_price,
             "sort": sort, "group_buy": group_buy, "has_discount": has_discount, "page": page,
             "page_size": page_size})
-        search.check_listing(args["min_price"], args["max_price"], args["page"],
+        rules.check_listing(args["min_price"], args["max_price"], args["page"],
                              args["page_size"])
-        plan = search.query_plan(args["q"]) if args["q"] else None
+        plan = rules.query_plan(args["q"]) if args["q"] else None
         if args["q"] and not plan:  # only punctuation or emoji: nothing can match
             return search_views.page([], 0, args["page"], args["page_size"])
         session, now = self.db.session, clock.now()
@@ -61,8 +64,8 @@ class SearchEntrypoints:
                    store.category_with_children(session, args["category_id"])}
         query, rank = search_store.listing(session, plan, filters, now)
         total = search_store.count(session, query)
-        order = search_store.order(search.sort_keys(args["sort"], bool(plan), total), rank,
-                                   search.sort_matches(bool(plan), args["group_buy"], total))
+        order = search_store.order(rules.sort_keys(args["sort"], bool(plan), total), rank,
+                                   rules.sort_matches(bool(plan), args["group_buy"], total))
         rows = search_store.page(session, query, order, args["page"], args["page_size"])
         [items] = self._shown([rows], now)
         return search_views.page(items, total, args["page"], args["page_size"])
@@ -70,19 +73,19 @@ class SearchEntrypoints:
     @rpc
     def home(self, limit=6):
         """Every home section's first products, for the mini-program's first screen."""
-        limit = load(search_schemas.HomeArgs, {"limit": limit})["limit"]
+        limit = load(schemas.HomeArgs, {"limit": limit})["limit"]
         now = clock.now()
-        found = [self._section(key, now, 1, limit)[0] for key in search.SECTIONS]
+        found = [self._section(key, now, 1, limit)[0] for key in rules.SECTIONS]
         return {"sections": [search_views.home_section(key, title, items) for (key, title), items
-                             in zip(search.SECTIONS.items(), self._shown(found, now))]}
+                             in zip(rules.SECTIONS.items(), self._shown(found, now))]}
 
     @rpc
     def list_section(self, section, page=1, page_size=20):
         """One home section in full ("see more"), a page at a time."""
-        args = load(search_schemas.SectionArgs, {"section": section, "page": page,
+        args = load(schemas.SectionArgs, {"section": section, "page": page,
                                                  "page_size": page_size})
-        search.check_section(args["section"])
-        search.check_page(args["page"], args["page_size"])
+        rules.check_section(args["section"])
+        rules.check_page(args["page"], args["page_size"])
         now = clock.now()
         rows, total = self._section(args["section"], now, args["page"], args["page_size"],
                                     with_total=True)
@@ -94,7 +97,7 @@ class SearchEntrypoints:
         session = self.db.session
         if name in ("hot", "group_buy"):
             ranking = self._hot_ranking(now) if name == "hot" else \
-                search_store.group_buy_ranking(session, now, search.MAX_RESULTS)
+                search_store.group_buy_ranking(session, now, rules.MAX_RESULTS)
             on_page = ranking[(page - 1) * page_size:page * page_size]
             listed = search_store.rows(session, on_page)  # one may have left since
             return [listed[i] for i in on_page if i in listed], len(ranking)
@@ -103,9 +106,9 @@ class SearchEntrypoints:
         return search_store.page(session, query, order, page, page_size), total
 
     def _hot_ranking(self, now):
-        days = search.hot_days(now)
+        days = rules.hot_days(now)
         return self.rankings.get(("hot", *days), lambda: search_store.hot_ranking(
-            self.db.session, *days, limit=search.MAX_RESULTS))
+            self.db.session, *days, limit=rules.MAX_RESULTS))
 
     def _shown(self, row_lists, now):
         """Listing items for lists of search rows, with one read of texts and campaigns."""
@@ -114,7 +117,7 @@ class SearchEntrypoints:
         campaigns = [views.campaign(copy) for copy in
                      store.live_campaigns(self.db.session, product_ids, now)]
         group_buy = domain.group_buy_product_ids(campaigns, now)
-        group_prices = search.lowest_group_prices(campaigns, now, domain.campaign_running)
+        group_prices = rules.lowest_group_prices(campaigns, now, domain.campaign_running)
         return [[search_views.listing_item(found, shown[found.product_id],
                                            found.product_id in group_buy,
                                            group_prices.get(found.product_id))
