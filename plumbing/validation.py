@@ -87,6 +87,13 @@ def Id(**kwargs):  # noqa: N802
     return Whole(1, MAX_ID, **kwargs)
 
 
+def ids(*names, base=Schema):
+    """The schema of arguments that are ids only, in one line (`OrderArgs =
+    ids("order_id")`; `JoinArgs = ids("team_id", base=SeatArgs)` adds to a schema)."""
+    title = "".join(part.title() for name in names for part in name.split("_"))
+    return base.from_dict({name: Id(required=True) for name in names}, name=f"{title}Args")
+
+
 def OptionalId(**kwargs):  # noqa: N802
     """An id that may be absent or null (None)."""
     return Id(allow_none=True, load_default=None, **kwargs)

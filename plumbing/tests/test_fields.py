@@ -22,6 +22,7 @@ from plumbing.validation import (
     PageSize,
     Quantity,
     Whole,
+    ids,
     load,
 )
 
@@ -159,3 +160,17 @@ def test_an_edit_that_changes_nothing_is_refused():
 
     assert load(Rename, {"name": "新"}) == {"name": "新"}
     assert refusal(Rename, {}) == {"_schema": ["Nothing to change."]}
+
+
+def test_an_ids_schema_requires_each_id_and_adds_to_its_base():
+    class Seat(Schema):
+        quantity = Quantity(required=True)
+
+    join = ids("team_id", base=Seat)
+    assert load(join, {"team_id": 7, "quantity": 1}) == {"team_id": 7, "quantity": 1}
+    assert set(refusal(join, {"team_id": 0})) == {"team_id", "quantity"}
+    pair = ids("merchant_id", "product_id")
+    assert pair.__name__ == "MerchantIdProductIdArgs"
+    assert refusal(pair, {"merchant_id": 1, "product_id": "2"}) == {
+        "product_id": ["Not a valid integer."]}
+    assert load(ids("order_id", base=Args), {"order_id": 3}).order_id == 3

@@ -16,6 +16,7 @@ from plumbing.validation import (
     StrictBoolean,
     StrictInteger,
     Text,
+    ids,
     load,  # noqa: F401  (the services' one loader)
 )
 from services.catalog import domain, images
@@ -171,16 +172,9 @@ class PinArgs(Schema):
     rank = StrictInteger(required=True, validate=validate.Range(min=0, max=9_999))
 
 
-class MerchantArgs(Schema):
-    merchant_id = Id(required=True)
-
-
-class ProductArgs(Schema):
-    product_id = Id(required=True)
-
-
-class MerchantProductArgs(MerchantArgs):
-    product_id = Id(required=True)
+MerchantArgs = ids("merchant_id")
+ProductArgs = ids("product_id")
+MerchantProductArgs = ids("product_id", base=MerchantArgs)
 
 
 class AdminListArgs(MerchantArgs, PageArgs):

@@ -16,6 +16,7 @@ from plumbing.validation import (
     PageSize,
     StrictBoolean,
     StrictInteger,
+    ids,
     load,  # noqa: F401  (the services' one loader)
 )
 from services.reviews import domain
@@ -91,16 +92,9 @@ class ReplyArgs(Schema):
     reply = Text(minimum=1, required=True)
 
 
-class ReviewArgs(Schema):
-    review_id = Id(required=True)
-
-
-class ProductReviewsArgs(FilterArgs):
-    product_id = Id(required=True)
-
-
-class MyReviewsArgs(PageArgs):
-    user_id = Id(required=True)
+ReviewArgs = ids("review_id")
+ProductReviewsArgs = ids("product_id", base=FilterArgs)
+MyReviewsArgs = ids("user_id", base=PageArgs)
 
 
 class AdminReviewsArgs(FilterArgs):
@@ -110,8 +104,7 @@ class AdminReviewsArgs(FilterArgs):
     page_size = PageSize()
 
 
-class ProductArgs(Schema):
-    product_id = Id(required=True)
+ProductArgs = ids("product_id")
 
 
 # --- feedback ----------------------------------------------------------------------

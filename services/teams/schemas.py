@@ -15,6 +15,7 @@ from plumbing.validation import (
     Quantity,
     UtcDateTime,
     Whole,
+    ids,
     load,  # noqa: F401  (the services' one loader)
 )
 from services.teams import domain
@@ -52,16 +53,9 @@ class CampaignChange(Changes, Schema.from_dict(_campaign_fields(required=False))
 
 # --- arguments -------------------------------------------------------------------
 
-class MerchantArgs(Schema):
-    merchant_id = Id(required=True)
-
-
-class CampaignArgs(Schema):
-    campaign_id = Id(required=True)
-
-
-class MerchantCampaignArgs(MerchantArgs, CampaignArgs):
-    pass
+MerchantArgs = ids("merchant_id")
+CampaignArgs = ids("campaign_id")
+MerchantCampaignArgs = ids("merchant_id", "campaign_id")
 
 
 class CampaignListArgs(MerchantArgs, PageArgs):
@@ -82,24 +76,11 @@ class SeatArgs(Schema):
     quantity = Quantity(required=True)
 
 
-class OpenArgs(SeatArgs):
-    campaign_id = Id(required=True)
-
-
-class JoinArgs(SeatArgs):
-    team_id = Id(required=True)
-
-
-class OrderArgs(Schema):
-    order_id = Id(required=True)
-
-
-class TeamArgs(Schema):
-    team_id = Id(required=True)
-
-
-class ProductArgs(Schema):
-    product_id = Id(required=True)
+OpenArgs = ids("campaign_id", base=SeatArgs)
+JoinArgs = ids("team_id", base=SeatArgs)
+OrderArgs = ids("order_id")
+TeamArgs = ids("team_id")
+ProductArgs = ids("product_id")
 
 
 class TokenArgs(Schema):
