@@ -12,6 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from plumbing import validation
 from plumbing.validation import (
+    Args,
     Id,
     PageSize,
     StrictBoolean,
@@ -50,7 +51,7 @@ def Text(minimum=0, maximum=domain.MAX_TEXT, **kwargs):  # noqa: N802
                            **kwargs)
 
 
-class PageArgs(validation.PageArgs):
+class PageArgs(Args, validation.PageArgs):
     page_size = PageSize(default=10)  # a product page shows a few reviews at a time
 
 
@@ -68,7 +69,7 @@ class Author(Schema):
                                validate=validate.Length(max=domain.MAX_AVATAR_URL))
 
 
-class CreateReviewArgs(Schema):
+class CreateReviewArgs(Args):
     user_id = Id(required=True)
     order_id = Id(required=True)
     stars = StrictInteger(required=True, validate=validate.Range(
@@ -79,20 +80,20 @@ class CreateReviewArgs(Schema):
     author = fields.Nested(Author, load_default=lambda: {"nickname": None, "avatar_url": None})
 
 
-class FollowUpArgs(Schema):
+class FollowUpArgs(Args):
     user_id = Id(required=True)
     review_id = Id(required=True)
     text = Text(minimum=1, required=True)
     image_urls = Images()
 
 
-class ReplyArgs(Schema):
+class ReplyArgs(Args):
     merchant_id = Id(required=True)
     review_id = Id(required=True)
     reply = Text(minimum=1, required=True)
 
 
-ReviewArgs = ids("review_id")
+ReviewArgs = ids("review_id", base=Args)
 ProductReviewsArgs = ids("product_id", base=FilterArgs)
 MyReviewsArgs = ids("user_id", base=PageArgs)
 
@@ -104,7 +105,7 @@ class AdminReviewsArgs(FilterArgs):
     page_size = PageSize()
 
 
-ProductArgs = ids("product_id")
+ProductArgs = ids("product_id", base=Args)
 
 
 # --- feedback ----------------------------------------------------------------------
@@ -119,21 +120,21 @@ class FeedbackIn(Schema):
                       validate=validate.Length(min=1, max=domain.MAX_CONTACT))
 
 
-class SubmitFeedbackArgs(Schema):
+class SubmitFeedbackArgs(Args):
     user_id = Id(required=True)
     data = fields.Nested(FeedbackIn, required=True)
 
 
-class MyFeedbackArgs(Schema):
+class MyFeedbackArgs(Args):
     user_id = Id(required=True)
     feedback_id = Id(required=True)
 
 
-class MyFeedbackListArgs(validation.PageArgs):
+class MyFeedbackListArgs(Args, validation.PageArgs):
     user_id = Id(required=True)
 
 
-class AdminFeedbackArgs(validation.PageArgs):
+class AdminFeedbackArgs(Args, validation.PageArgs):
     merchant_id = Id(allow_none=True, load_default=None)  # None: ops, every shop's
     status = fields.String(allow_none=True, load_default=None,
                            validate=validate.OneOf(domain.FEEDBACK_STATUSES))
@@ -141,7 +142,7 @@ class AdminFeedbackArgs(validation.PageArgs):
                          validate=validate.OneOf(domain.FEEDBACK_KINDS))
 
 
-class ReplyFeedbackArgs(Schema):
+class ReplyFeedbackArgs(Args):
     staff_id = Id(required=True)  # who answers
     merchant_id = Id(allow_none=True, load_default=None)  # their shop; None: ops
     feedback_id = Id(required=True)

@@ -201,7 +201,7 @@ def review_args(**overrides):
 
 
 def test_a_review_needs_only_its_stars():
-    assert schemas.load(schemas.CreateReviewArgs, review_args()) == {
+    assert schemas.load(schemas.CreateReviewArgs, review_args()).as_kwargs() == {
         "user_id": BUYER, "order_id": 5, "stars": 5, "text": "", "image_urls": [],
         "anonymous": False, "author": {"nickname": None, "avatar_url": None}}
 
@@ -211,13 +211,13 @@ def test_a_full_review_is_kept_as_sent_with_its_text_trimmed():
     loaded = schemas.load(schemas.CreateReviewArgs, review_args(
         stars=1, text="  " + "很" * 500 + " ", image_urls=images, anonymous=True,
         author={"nickname": "小明", "avatar_url": "https://img.example/me.jpg"}))
-    assert loaded["text"] == "很" * 500 and loaded["image_urls"] == images
-    assert loaded["anonymous"] is True and loaded["author"]["nickname"] == "小明"
+    assert loaded.text == "很" * 500 and loaded.image_urls == images
+    assert loaded.anonymous is True and loaded.author["nickname"] == "小明"
 
 
 def test_review_text_may_run_over_several_lines():
     loaded = schemas.load(schemas.CreateReviewArgs, review_args(text="很甜\n\t下次再买\r\n"))
-    assert loaded["text"] == "很甜\n\t下次再买"
+    assert loaded.text == "很甜\n\t下次再买"
 
 
 @pytest.mark.parametrize("field, value", [
@@ -253,8 +253,8 @@ def test_an_image_is_an_uploaded_file(url):
 @pytest.mark.parametrize("url", [upload(6), upload(7, "png"), upload(8, "webp"),
                                  upload(9, "gif")])
 def test_accepted_image_forms(url):
-    assert schemas.load(schemas.CreateReviewArgs, review_args(image_urls=[url]))[
-        "image_urls"] == [url]
+    assert schemas.load(schemas.CreateReviewArgs,
+                        review_args(image_urls=[url])).image_urls == [url]
 
 
 @pytest.mark.parametrize("text, images, field", [
@@ -307,8 +307,8 @@ def test_feedback_pictures_are_uploads():
 
 def test_an_answer_moves_feedback_on_but_never_reopens_it():
     args = {"staff_id": MERCHANT, "merchant_id": MERCHANT, "feedback_id": 1, "reply": "已催促仓库发货"}
-    assert schemas.load(schemas.ReplyFeedbackArgs, args)["status"] is None
-    assert schemas.load(schemas.ReplyFeedbackArgs, {**args, "status": "resolved"})["status"] == \
+    assert schemas.load(schemas.ReplyFeedbackArgs, args).status is None
+    assert schemas.load(schemas.ReplyFeedbackArgs, {**args, "status": "resolved"}).status == \
         "resolved"
     for status in ("open", "closed"):
         with pytest.raises(BadRequest):
