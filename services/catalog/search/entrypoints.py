@@ -52,28 +52,28 @@ class SearchEntrypoints:
             "q": q, "category_id": category_id, "min_price": min_price, "max_price": max_price,
             "sort": sort, "group_buy": group_buy, "has_discount": has_discount, "page": page,
             "page_size": page_size})
-        rules.check_listing(args["min_price"], args["max_price"], args["page"],
-                             args["page_size"])
-        plan = rules.query_plan(args["q"]) if args["q"] else None
-        if args["q"] and not plan:  # only punctuation or emoji: nothing can match
-            return search_views.page([], 0, args["page"], args["page_size"])
+        rules.check_listing(args.min_price, args.max_price, args.page,
+                             args.page_size)
+        plan = rules.query_plan(args.q) if args.q else None
+        if args.q and not plan:  # only punctuation or emoji: nothing can match
+            return search_views.page([], 0, args.page, args.page_size)
         session, now = self.db.session, clock.now()
-        filters = {"min_price": args["min_price"], "max_price": args["max_price"],
-                   "group_buy": args["group_buy"], "has_discount": args["has_discount"],
-                   "category_ids": None if args["category_id"] is None else
-                   store.category_with_children(session, args["category_id"])}
+        filters = {"min_price": args.min_price, "max_price": args.max_price,
+                   "group_buy": args.group_buy, "has_discount": args.has_discount,
+                   "category_ids": None if args.category_id is None else
+                   store.category_with_children(session, args.category_id)}
         query, rank = search_store.listing(session, plan, filters, now)
         total = search_store.count(session, query)
-        order = search_store.order(rules.sort_keys(args["sort"], bool(plan), total), rank,
-                                   rules.sort_matches(bool(plan), args["group_buy"], total))
-        rows = search_store.page(session, query, order, args["page"], args["page_size"])
+        order = search_store.order(rules.sort_keys(args.sort, bool(plan), total), rank,
+                                   rules.sort_matches(bool(plan), args.group_buy, total))
+        rows = search_store.page(session, query, order, args.page, args.page_size)
         [items] = self._shown([rows], now)
-        return search_views.page(items, total, args["page"], args["page_size"])
+        return search_views.page(items, total, args.page, args.page_size)
 
     @rpc
     def home(self, limit=6):
         """Every home section's first products, for the mini-program's first screen."""
-        limit = load(schemas.HomeArgs, {"limit": limit})["limit"]
+        limit = load(schemas.HomeArgs, {"limit": limit}).limit
         now = clock.now()
         found = [self._section(key, now, 1, limit)[0] for key in rules.SECTIONS]
         return {"sections": [search_views.home_section(key, title, items) for (key, title), items
@@ -84,13 +84,13 @@ class SearchEntrypoints:
         """One home section in full ("see more"), a page at a time."""
         args = load(schemas.SectionArgs, {"section": section, "page": page,
                                                  "page_size": page_size})
-        rules.check_section(args["section"])
-        rules.check_page(args["page"], args["page_size"])
+        rules.check_section(args.section)
+        rules.check_page(args.page, args.page_size)
         now = clock.now()
-        rows, total = self._section(args["section"], now, args["page"], args["page_size"],
+        rows, total = self._section(args.section, now, args.page, args.page_size,
                                     with_total=True)
         [items] = self._shown([rows], now)
-        return search_views.page(items, total, args["page"], args["page_size"])
+        return search_views.page(items, total, args.page, args.page_size)
 
     def _section(self, name, now, page, page_size, with_total=False):
         """-> (search rows of a page of a home section, its total or None)."""

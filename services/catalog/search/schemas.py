@@ -1,16 +1,17 @@
-"""Wire formats of the search, listing and home RPCs (marshmallow). Checks that involve
+"""Wire formats of the search, listing and home RPCs (marshmallow), loaded into `Args`
+records. Checks that involve
 several fields (price range, how deep a listing pages) are in rules.py."""
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from plumbing import validation
-from plumbing.validation import Fen, Id, StrictBoolean, StrictInteger
+from plumbing.validation import Args, Fen, Id, StrictBoolean, StrictInteger
 from services.catalog.schemas import Trimmed
 from services.catalog.search import rules
 
 MAX_QUERY_LENGTH = 50
 
 
-class PageArgs(validation.PageArgs):
+class PageArgs(Args, validation.PageArgs):
     # Any page number passes here: how deep a listing pages is rules.py's to say.
     page = StrictInteger(load_default=1, validate=validate.Range(min=1))
 
@@ -37,7 +38,7 @@ class ListingArgs(PageArgs):
                          validate=validate.OneOf(rules.SORTS))
 
 
-class HomeArgs(Schema):
+class HomeArgs(Args):
     limit = StrictInteger(load_default=6, validate=validate.Range(min=1,
                                                                   max=rules.MAX_HOME_LIMIT))
 
