@@ -4,10 +4,11 @@ Every RPC argument goes through `load` first: a service never trusts its caller.
 Schemas check shape, types and single-field ranges; rules between fields or against
 stored state (time window, group price below the SKU price) live in domain.py.
 """
-from marshmallow import Schema, fields, post_load, validate
+from marshmallow import Schema, fields, validate
 
 from plumbing.validation import (
     MAX_QUANTITY,
+    Args,
     Changes,
     Fen,
     Id,
@@ -53,9 +54,9 @@ class CampaignChange(Changes, Schema.from_dict(_campaign_fields(required=False))
 
 # --- arguments -------------------------------------------------------------------
 
-MerchantArgs = ids("merchant_id")
-CampaignArgs = ids("campaign_id")
-MerchantCampaignArgs = ids("merchant_id", "campaign_id")
+MerchantArgs = ids("merchant_id", base=Args)
+CampaignArgs = ids("campaign_id", base=Args)
+MerchantCampaignArgs = ids("merchant_id", "campaign_id", base=Args)
 
 
 class CampaignListArgs(MerchantArgs, PageArgs):
@@ -69,7 +70,7 @@ class TeamListArgs(MerchantArgs, PageArgs):
                            validate=validate.OneOf(domain.TEAM_STATUSES))
 
 
-class SeatArgs(Schema):
+class SeatArgs(Args):
     order_id = Id(required=True)
     user_id = Id(required=True)
     sku_id = Id(required=True)
@@ -78,19 +79,15 @@ class SeatArgs(Schema):
 
 OpenArgs = ids("campaign_id", base=SeatArgs)
 JoinArgs = ids("team_id", base=SeatArgs)
-OrderArgs = ids("order_id")
-TeamArgs = ids("team_id")
-ProductArgs = ids("product_id")
+OrderArgs = ids("order_id", base=Args)
+TeamArgs = ids("team_id", base=Args)
+ProductArgs = ids("product_id", base=Args)
 
 
-class TokenArgs(Schema):
+class TokenArgs(Args):
     token = fields.String(required=True, validate=validate.Length(min=1, max=64))
 
 
 class QrArgs(TokenArgs):
     base_url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False,
                           validate=validate.Length(max=200))
-
-    @post_load
-    def without_trailing_slash(self, data, **kwargs):
-        return {**data, "base_url": data["base_url"].rstrip("/")}

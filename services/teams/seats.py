@@ -61,33 +61,34 @@ def _once(db, args, take_seat):
     """open/join are idempotent by order id: a repeat, even one running at the same
     time as the first, answers what the first did and takes nothing more."""
     session = db.session
-    seat = store.seat_by_order(session, args["order_id"])
+    seat = store.seat_by_order(session, args.order_id)
     if seat is None:
         try:
             with session.begin_nested():
                 return take_seat(db, args)
         except (AppError, IntegrityError) as error:
-            seat = store.seat_by_order(session, args["order_id"])  # a twin's, just committed
+            seat = store.seat_by_order(session, args.order_id)  # a twin's, just committed
             if seat is None:
-                if isinstance(error, IntegrityError) and "team_id" in args and \
-                        store.holds_seat(session, args["team_id"], args["user_id"]):
+                if isinstance(error, IntegrityError) and hasattr(args, "team_id") and \
+                        store.holds_seat(session, args.team_id, args.user_id):
                     raise domain.already_in_team() from None  # joined twice at once
                 raise
     team = store.team(session, seat.team_id)
     domain.check_same_seat({"order_id": seat.order_id, "user_id": seat.user_id,
                             "sku_id": seat.sku_id, "quantity": seat.quantity,
-                            "campaign_id": team.campaign_id, "team_id": team.id}, args)
+                            "campaign_id": team.campaign_id, "team_id": team.id},
+                           args.as_kwargs())
     return views.seat(seat, team, store.campaign(session, team.campaign_id).merchant_id)
 
 
 def _open(db, args):
     session, now = db.session, clock.now()
-    campaign = store.campaign(session, args["campaign_id"], lock=True, read=True)
+    campaign = store.campaign(session, args.campaign_id, lock=True, read=True)
     domain.check_can_open(views.campaign_status(campaign, now))
     price, product, sku = _priced(db, campaign, args)
     _take_quota(db, campaign, args)
     team = Team(campaign_id=campaign.id, product_id=campaign.product_id,
-                leader_id=args["user_id"], leader_order_id=args["order_id"],
+                leader_id=args.user_id, leader_order_id=args.order_id,
                 team_size=campaign.team_size, validity_seconds=campaign.validity_seconds,
                 status=domain.PENDING, seats_taken=1, paid_count=0,
                 share_token=secrets.token_urlsafe(24), created_at=now)
@@ -99,10 +100,10 @@ def _open(db, args):
 
 def _join(db, args):
     session, now = db.session, clock.now()
-    team = store.team(session, args["team_id"])
+    team = store.team(session, args.team_id)
     campaign = store.campaign(session, team.campaign_id)
     price, product, sku = _priced(db, campaign, args)
-    if store.holds_seat(session, team.id, args["user_id"]):
+    if store.holds_seat(session, team.id, args.user_id):
         raise domain.already_in_team()
     _check_joinable(team, now)
     if not store.take_seat(session, team.id, now):
@@ -118,10 +119,10 @@ def _priced(db, campaign, args):
     """The group price, and the title and spec the order shows, from the product copy.
     An order that would come to more than one order may is refused here, before any
     seat (or team) is taken."""
-    price = domain.group_price(campaign.skus, args["sku_id"])
-    money.order_amount(price, args["quantity"])
+    price = domain.group_price(campaign.skus, args.sku_id)
+    money.order_amount(price, args.quantity)
     product = store.product_copy(db.session, campaign.product_id)
-    return price, product, domain.product_sku(product.skus, args["sku_id"])
+    return price, product, domain.product_sku(product.skus, args.sku_id)
 
 
 def _check_joinable(team, now):
@@ -130,14 +131,14 @@ def _check_joinable(team, now):
 
 
 def _take_quota(db, campaign, args):
-    if not store.take_quota(db.session, campaign.id, args["user_id"],
-                            args["quantity"], campaign.per_user_limit):
+    if not store.take_quota(db.session, campaign.id, args.user_id,
+                            args.quantity, campaign.per_user_limit):
         raise domain.limit_reached(campaign.per_user_limit)
 
 
 def _seat(db, team, campaign, args, price, title, spec, hold_until, is_leader, now):
-    seat = Seat(team_id=team.id, order_id=args["order_id"], user_id=args["user_id"],
-                is_leader=is_leader, sku_id=args["sku_id"], quantity=args["quantity"],
+    seat = Seat(team_id=team.id, order_id=args.order_id, user_id=args.user_id,
+                is_leader=is_leader, sku_id=args.sku_id, quantity=args.quantity,
                 unit_price=price, title=title, spec=spec, state=domain.RESERVED,
                 hold_until=hold_until, created_at=now)
     db.session.add(seat)

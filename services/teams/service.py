@@ -31,15 +31,14 @@ class TeamsService(ServiceBase):
 
     @rpc
     def get_product_copy(self, product_id):
-        product_id = schemas.load(schemas.ProductArgs, {"product_id": product_id})["product_id"]
+        product_id = schemas.load(schemas.ProductArgs, {"product_id": product_id}).product_id
         return views.product_copy(store.product_copy(self.db.session, product_id))
 
     # --- campaigns (merchant) -------------------------------------------------------
 
     @rpc
     def create_campaign(self, merchant_id, data):
-        merchant_id = schemas.load(schemas.MerchantArgs,
-                                   {"merchant_id": merchant_id})["merchant_id"]
+        merchant_id = schemas.load(schemas.MerchantArgs, {"merchant_id": merchant_id}).merchant_id
         fields = schemas.load(schemas.CampaignIn, data)
         return campaigns.create(self.db, self._products(), merchant_id, fields)
 
@@ -48,28 +47,28 @@ class TeamsService(ServiceBase):
         args = schemas.load(schemas.MerchantCampaignArgs,
                             {"merchant_id": merchant_id, "campaign_id": campaign_id})
         change = schemas.load(schemas.CampaignChange, data)
-        return campaigns.update(self.db, self._products(), change=change, **args)
+        return campaigns.update(self.db, self._products(), change=change, **args.as_kwargs())
 
     @rpc
     def invalidate_campaign(self, merchant_id, campaign_id):
         args = schemas.load(schemas.MerchantCampaignArgs,
                             {"merchant_id": merchant_id, "campaign_id": campaign_id})
-        return campaigns.invalidate(self.db, **args)
+        return campaigns.invalidate(self.db, **args.as_kwargs())
 
     @rpc
     def list_campaigns(self, merchant_id, status=None, page=1, page_size=20):
         args = schemas.load(schemas.CampaignListArgs, {
             "merchant_id": merchant_id, "status": status, "page": page, "page_size": page_size})
         now = clock.now()
-        rows, total = store.merchant_campaigns(self.db.session, now=now, **args)
+        rows, total = store.merchant_campaigns(self.db.session, now=now, **args.as_kwargs())
         titles = store.product_titles(self.db.session, {row.product_id for row in rows})
         return views.page([views.campaign(row, now, titles.get(row.product_id)) for row in rows],
-                          total, args["page"], args["page_size"])
+                          total, args.page, args.page_size)
 
     @rpc
     def get_campaign(self, campaign_id):
         args = schemas.load(schemas.CampaignArgs, {"campaign_id": campaign_id})
-        return campaigns.view(self.db, store.campaign(self.db.session, args["campaign_id"]),
+        return campaigns.view(self.db, store.campaign(self.db.session, args.campaign_id),
                               clock.now())
 
     @rpc
@@ -77,7 +76,7 @@ class TeamsService(ServiceBase):
         """The merchant's own campaign; another merchant's is NotFound."""
         args = schemas.load(schemas.MerchantCampaignArgs,
                             {"merchant_id": merchant_id, "campaign_id": campaign_id})
-        return campaigns.view(self.db, store.owned_campaign(self.db.session, **args),
+        return campaigns.view(self.db, store.owned_campaign(self.db.session, **args.as_kwargs()),
                               clock.now())
 
     # --- seats (called by orders) -----------------------------------------------------
@@ -100,20 +99,20 @@ class TeamsService(ServiceBase):
     def release_seat(self, order_id):
         """Idempotent; an unknown order is a no-op (its seat may never have been taken)."""
         args = schemas.load(schemas.OrderArgs, {"order_id": order_id})
-        return seats.release(self.db, args["order_id"])
+        return seats.release(self.db, args.order_id)
 
     # --- reads ------------------------------------------------------------------------
 
     @rpc
     def get_team(self, team_id):
         args = schemas.load(schemas.TeamArgs, {"team_id": team_id})
-        return views.team(store.team_with_seats(self.db.session, args["team_id"]), clock.now())
+        return views.team(store.team_with_seats(self.db.session, args.team_id), clock.now())
 
     @rpc
     def team_by_share_token(self, token):
         args = schemas.load(schemas.TokenArgs, {"token": token})
         session = self.db.session
-        team = store.team_by_token(session, args["token"])
+        team = store.team_by_token(session, args.token)
         return views.share(team, store.campaign(session, team.campaign_id),
                            store.product_copy_or_none(session, team.product_id), clock.now())
 
@@ -121,8 +120,8 @@ class TeamsService(ServiceBase):
     def team_share_qr(self, token, base_url):
         """The QR code of the share link (`base_url` + share path): PNG bytes, base64."""
         args = schemas.load(schemas.QrArgs, {"token": token, "base_url": base_url})
-        team = store.team_by_token(self.db.session, args["token"])
-        return qr.png_base64(args["base_url"] + views.share_path(team.share_token))
+        team = store.team_by_token(self.db.session, args.token)
+        return qr.png_base64(args.base_url.rstrip("/") + views.share_path(team.share_token))
 
     @rpc
     def product_group_buy(self, product_id):
@@ -130,8 +129,8 @@ class TeamsService(ServiceBase):
         join, which outlive their campaign until their own deadline."""
         args = schemas.load(schemas.ProductArgs, {"product_id": product_id})
         session, now = self.db.session, clock.now()
-        return views.group_buy(store.live_campaign(session, args["product_id"], now),
-                               store.joinable_teams(session, args["product_id"], now), now)
+        return views.group_buy(store.live_campaign(session, args.product_id, now),
+                               store.joinable_teams(session, args.product_id, now), now)
 
     @rpc
     def live_group_prices(self, product_id):
@@ -139,7 +138,7 @@ class TeamsService(ServiceBase):
         invalidated (running or still to start) -> [{campaign_id, sku_id, group_price}].
         Catalog asks before it lowers a SKU's price; this never calls catalog back."""
         args = schemas.load(schemas.ProductArgs, {"product_id": product_id})
-        campaign = store.live_campaign(self.db.session, args["product_id"], clock.now())
+        campaign = store.live_campaign(self.db.session, args.product_id, clock.now())
         return views.group_prices(campaign)
 
     @rpc
@@ -149,12 +148,12 @@ class TeamsService(ServiceBase):
         args = schemas.load(schemas.TeamListArgs, {
             "merchant_id": merchant_id, "campaign_id": campaign_id, "status": status,
             "page": page, "page_size": page_size})
-        if args["campaign_id"] is not None:  # another merchant's campaign is a 404
-            store.owned_campaign(self.db.session, args["merchant_id"], args["campaign_id"])
-        rows, total = store.merchant_teams(self.db.session, **args)
+        if args.campaign_id is not None:  # another merchant's campaign is a 404
+            store.owned_campaign(self.db.session, args.merchant_id, args.campaign_id)
+        rows, total = store.merchant_teams(self.db.session, **args.as_kwargs())
         now = clock.now()
         return views.page([views.admin_team(row, now) for row in rows], total,
-                          args["page"], args["page_size"])
+                          args.page, args.page_size)
 
     # --- events from orders -----------------------------------------------------------
 
