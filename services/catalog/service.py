@@ -1,5 +1,7 @@
-"""The catalog service: entrypoints only. Input rules are in schemas.py, business
-rules in domain.py, queries in store.py, answers and event payloads in views.py.
+"""The catalog service: entrypoints only, each loading its arguments, calling the work and
+answering its view. Stock reservations (reserve, commit, release, sales counts, the
+low-stock notice) are worked in stock.py. Input rules are in schemas.py, business rules in
+domain.py, queries in store.py, answers and event payloads in views.py.
 
 It follows other services through events: teams' campaigns (kept as copies, from
 which the group-buy flag is worked out when asked) and orders' ends (an order's
@@ -22,7 +24,7 @@ from plumbing.probes import ServiceBase
 from plumbing.rpc import RemoteService
 from plumbing.threads import off_hub
 from plumbing.validation import invalid
-from services.catalog import demo, domain, images, schemas, store, views
+from services.catalog import demo, domain, images, schemas, stock, store, views
 from services.catalog.models import Category, Product, ProductCampaign, Sku
 from services.catalog.search import index as search_index
 from services.catalog.search.entrypoints import SearchEntrypoints
@@ -249,41 +251,27 @@ class CatalogService(SearchEntrypoints, ServiceBase):
         answers what the first call did, in the state it is now, and reserves nothing."""
         args = schemas.load(schemas.ReserveArgs, {"reservation_id": reservation_id,
                                                   "items": items})
-        reservation_id, wanted = args["reservation_id"], domain.merge_items(args["items"])
-        session = self.db.session
-        if store.reservation_rows(session, reservation_id):
-            return self._replay(reservation_id, wanted)
-        domain.check_sellable(wanted, store.product_statuses(session, list(wanted)))
-        if not store.claim_reservation(session, reservation_id, wanted):
-            return self._replay(reservation_id, wanted)
-        taken = {sku_id: store.take_stock(session, sku_id, quantity)
-                 for sku_id, quantity in wanted.items()}
-        short = [sku_id for sku_id, row in taken.items() if row is None]
-        if short:  # raising rolls back the stock already taken and the claim
-            raise domain.out_of_stock(wanted, store.stock_levels(session, short))
-        for sku_id, (stock, notified, product_id) in taken.items():
-            self._tell_if_low(product_id, sku_id, stock + wanted[sku_id], stock, notified)
-        return views.reservation(reservation_id, domain.RESERVED, wanted)
+        return stock.reserve(self.db, args["reservation_id"], args["items"])
 
     @rpc
     def commit_reservation(self, reservation_id):
-        return self._commit(self._reservation_id(reservation_id))
+        return stock.commit(self.db, self._reservation_id(reservation_id))
 
     @rpc
     def release_reservation(self, reservation_id):
         """Returns the stock once. An unknown id is a no-op: the release may be for an
         order whose reserve never happened."""
-        return self._release(self._reservation_id(reservation_id))
+        return stock.release(self.db, self._reservation_id(reservation_id))
 
     @event_handler(events.OrderToShip)
     def on_order_to_ship(self, event):
         """The order's units are sold. A reservation that is missing or was released
         fails the handler, so the event ends in the dead-letter queue for a person."""
-        self._commit(domain.order_reservation_id(event.data.order_id))
+        stock.commit(self.db, domain.order_reservation_id(event.data.order_id))
 
     @event_handler(events.OrderCancelled)
     def on_order_cancelled(self, event):
-        self._release(domain.order_reservation_id(event.data.order_id))
+        stock.release(self.db, domain.order_reservation_id(event.data.order_id))
 
     @event_handler(events.OrderRefunded)
     def on_order_refunded(self, event):
@@ -291,7 +279,7 @@ class CatalogService(SearchEntrypoints, ServiceBase):
         After a cancellation they are back already, and this is a no-op. A committed
         reservation (a shipped order) is not this flow: the handler fails on it, and
         the event waits in the dead-letter queue for a person."""
-        self._release(domain.order_reservation_id(event.data.order_id))
+        stock.release(self.db, domain.order_reservation_id(event.data.order_id))
 
     # --- campaigns (teams' own; catalog keeps their windows) ----------------------
 
@@ -410,15 +398,6 @@ class CatalogService(SearchEntrypoints, ServiceBase):
         first_day = domain.sales_window_start(clock.now().date())
         return store.sales_since(self.db.session, product_ids, first_day)
 
-    def _tell_if_low(self, product_id, sku_id, stock_before, stock_after, notified):
-        """A `stock_low` event, in the reservation's transaction, when this took the SKU
-        down to its product's threshold."""
-        product = self.db.session.get(Product, product_id)
-        if domain.low_stock_crossed(stock_before, stock_after, product.low_stock_threshold,
-                                    notified):
-            store.mark_low_stock_notified(self.db.session, sku_id)
-            self.db.emit(views.stock_low(product, self.db.session.get(Sku, sku_id), stock_after))
-
     def _group_buy_ids(self, product_ids):
         """Those of the products with a campaign running at this moment."""
         now = clock.now()
@@ -428,43 +407,6 @@ class CatalogService(SearchEntrypoints, ServiceBase):
     def _reservation_id(self, reservation_id):
         return schemas.load(schemas.ReservationArgs,
                             {"reservation_id": reservation_id})["reservation_id"]
-
-    def _commit(self, reservation_id):
-        rows = store.reservation_rows(self.db.session, reservation_id, lock=True)
-        if not rows:
-            raise NotFound("reservation_not_found", f"There is no reservation {reservation_id}.")
-        if domain.commit(rows[0].state):  # a reservation's rows always share one state
-            store.set_state(rows, domain.COMMITTED)
-            self._count_sales(_items(rows))
-        return views.reservation(reservation_id, rows[0].state, _items(rows))
-
-    def _count_sales(self, items):
-        """Committed units are sold: counted once, as the commit happens once."""
-        units = {}
-        for sku_id, product_id in store.sku_products(self.db.session, list(items)).items():
-            units[product_id] = units.get(product_id, 0) + items[sku_id]
-        today = clock.now().date()
-        for product_id in sorted(units):  # products are locked in id order
-            product = store.add_sales(self.db.session, product_id, units[product_id], today)
-            search_index.refresh(self.db.session, product)
-
-    def _release(self, reservation_id):
-        rows = store.reservation_rows(self.db.session, reservation_id, lock=True)
-        if not rows:
-            return {"released": 0}
-        released = 0
-        if domain.release(rows[0].state):
-            for row in rows:  # ordered by sku id, like every other stock lock
-                store.return_stock(self.db.session, row.sku_id, row.quantity)
-                released += row.quantity
-            store.set_state(rows, domain.RELEASED)
-        return {**views.reservation(reservation_id, rows[0].state, _items(rows)),
-                "released": released}
-
-    def _replay(self, reservation_id, wanted):
-        rows = store.reservation_rows(self.db.session, reservation_id)
-        domain.check_same_items(_items(rows), wanted)
-        return views.reservation(reservation_id, rows[0].state, _items(rows))
 
     def _demo_categories(self):
         """{sub-category name: id}, creating the demo categories that are missing."""
@@ -481,10 +423,6 @@ def _occurred_at(event):
     if not event.occurred_at:
         return None
     return clock.aware(datetime.fromisoformat(event.occurred_at)).astimezone(timezone.utc)
-
-
-def _items(rows):
-    return {row.sku_id: row.quantity for row in rows}
 
 
 SKU_FIELDS = ("spec", "spec_values", "price", "market_price", "stock", "code", "image_url")
