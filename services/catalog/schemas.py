@@ -8,6 +8,7 @@ live in domain.py.
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from plumbing.validation import (
+    Args,
     Changes,
     Fen,
     Id,
@@ -84,8 +85,7 @@ class CategoryChange(Changes, CategoryFields):
     pass
 
 
-class CategoryArgs(Schema):
-    category_id = Id(required=True)
+CategoryArgs = ids("category_id", base=Args)
 
 
 # --- products --------------------------------------------------------------------
@@ -168,12 +168,12 @@ class ProductChange(Changes, ProductFields):
     skus = fields.List(fields.Nested(SkuChange), validate=validate.Length(max=100))
 
 
-class PinArgs(Schema):
+class PinArgs(Args):
     rank = StrictInteger(required=True, validate=validate.Range(min=0, max=9_999))
 
 
-MerchantArgs = ids("merchant_id")
-ProductArgs = ids("product_id")
+MerchantArgs = ids("merchant_id", base=Args)
+ProductArgs = ids("product_id", base=Args)
 MerchantProductArgs = ids("product_id", base=MerchantArgs)
 
 
@@ -187,18 +187,18 @@ class AdminListArgs(MerchantArgs, PageArgs):
 
 # --- images --------------------------------------------------------------------
 
-class UploadArgs(Schema):
+class UploadArgs(Args):
     user_id = Id(required=True)
     data_b64 = fields.String(required=True)  # its size and content are images.py's to judge
 
 
 # --- stock -------------------------------------------------------------------------
 
-class UploadRefsArgs(Schema):
+class UploadRefsArgs(Args):
     image_urls = fields.List(UploadRef(), required=True)
 
 
-class ReservationArgs(Schema):
+class ReservationArgs(Args):
     reservation_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
 
 

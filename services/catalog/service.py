@@ -53,7 +53,7 @@ class CatalogService(SearchEntrypoints, ServiceBase):
     def update_category(self, category_id, data):
         """Rename, re-order, change the icon, or move it (two levels kept). Its products'
         search entries follow a rename or a move."""
-        category_id = schemas.load(schemas.CategoryArgs, {"category_id": category_id})["category_id"]
+        category_id = schemas.load(schemas.CategoryArgs, {"category_id": category_id}).category_id
         change = schemas.load(schemas.CategoryChange, data)
         self._check_images({"icon_url": change.get("icon_url")})
         session = self.db.session
@@ -76,7 +76,7 @@ class CatalogService(SearchEntrypoints, ServiceBase):
     @rpc
     def delete_category(self, category_id):
         """Only an empty one: 409 while it has sub-categories or products (any status)."""
-        category_id = schemas.load(schemas.CategoryArgs, {"category_id": category_id})["category_id"]
+        category_id = schemas.load(schemas.CategoryArgs, {"category_id": category_id}).category_id
         category = store.category_for_update(self.db.session, category_id)
         domain.check_deletable(*store.category_usage(self.db.session, category.id))
         self.db.session.delete(category)
@@ -131,7 +131,7 @@ class CatalogService(SearchEntrypoints, ServiceBase):
     @rpc
     def pin_product(self, merchant_id, product_id, data):
         """Recommended (推荐) on the home page, lower ranks first; pinning again moves it."""
-        rank = schemas.load(schemas.PinArgs, data)["rank"]
+        rank = schemas.load(schemas.PinArgs, data).rank
         product = self._owned(merchant_id, product_id, lock=True)
         if product.pinned_rank == rank:
             return self._admin_view(product)
@@ -173,14 +173,15 @@ class CatalogService(SearchEntrypoints, ServiceBase):
         args = schemas.load(schemas.AdminListArgs, {
             "merchant_id": merchant_id, "status": status, "page": page, "page_size": page_size,
             "category_id": category_id, "low_stock": low_stock, "q": q})
-        category_id = args.pop("category_id")
+        filters = args.as_kwargs()
+        category_id = filters.pop("category_id")
         if category_id is not None:  # choosing 水果's parent shows 水果 too, as for shoppers
-            args["category_ids"] = store.category_with_children(self.db.session, category_id)
-        products, total = store.merchant_products(self.db.session, **args)
+            filters["category_ids"] = store.category_with_children(self.db.session, category_id)
+        products, total = store.merchant_products(self.db.session, **filters)
         ids = [product.id for product in products]
         group_buy, sales_7d = self._group_buy_ids(ids), self._sales_7d(ids)
         return views.page([views.admin_product(p, p.id in group_buy, sales_7d.get(p.id, 0))
-                           for p in products], total, args["page"], args["page_size"])
+                           for p in products], total, args.page, args.page_size)
 
     @rpc
     def product_snapshot(self, merchant_id, product_id):
@@ -192,7 +193,7 @@ class CatalogService(SearchEntrypoints, ServiceBase):
     def find_product_snapshot(self, product_id):
         """Any product (any merchant, any status) as `product_changed` carries it, or None:
         for a service whose copy has not heard of one made a moment ago (reviews)."""
-        product_id = schemas.load(schemas.ProductArgs, {"product_id": product_id})["product_id"]
+        product_id = schemas.load(schemas.ProductArgs, {"product_id": product_id}).product_id
         product = self.db.session.get(Product, product_id)
         return None if product is None else views.snapshot(product).to_data()
 
@@ -200,7 +201,7 @@ class CatalogService(SearchEntrypoints, ServiceBase):
 
     @rpc
     def get_product(self, product_id):
-        product_id = schemas.load(schemas.ProductArgs, {"product_id": product_id})["product_id"]
+        product_id = schemas.load(schemas.ProductArgs, {"product_id": product_id}).product_id
         product = store.published_product(self.db.session, product_id)
         return views.shopper_product(product, product.id in self._group_buy_ids([product.id]),
                                      self._sales_7d([product.id]).get(product.id, 0))
@@ -213,7 +214,7 @@ class CatalogService(SearchEntrypoints, ServiceBase):
         their hash, and answers {id, url, content_type, size, width, height}. The same
         picture twice is one image. A refused upload leaves no file and no row."""
         args = schemas.load(schemas.UploadArgs, {"user_id": user_id, "data_b64": data_b64})
-        data = images.decode_upload(args["data_b64"], settings.max_image_bytes())
+        data = images.decode_upload(args.data_b64, settings.max_image_bytes())
         found = off_hub(images.inspect, data)  # decoding takes a while: not on the hub
         name = images.media_name(data, found.extension)
         # The file first: a row must never point at a missing file; a file left by a
@@ -221,7 +222,7 @@ class CatalogService(SearchEntrypoints, ServiceBase):
         images.MediaStore(settings.media_dir()).save(name, data)
         row = store.image(self.db.session, name) or store.add_image(
             self.db.session, name=name, content_type=found.content_type, size=len(data),
-            width=found.width, height=found.height, uploaded_by=args["user_id"],
+            width=found.width, height=found.height, uploaded_by=args.user_id,
             created_at=clock.now())
         return views.image(row)
 
@@ -229,7 +230,7 @@ class CatalogService(SearchEntrypoints, ServiceBase):
     def check_uploads(self, image_urls):
         """400 (per `image_urls.<index>`) unless every path names an image uploaded here:
         for the pictures shoppers attach to reviews and feedback."""
-        urls = schemas.load(schemas.UploadRefsArgs, {"image_urls": image_urls})["image_urls"]
+        urls = schemas.load(schemas.UploadRefsArgs, {"image_urls": image_urls}).image_urls
         self._check_images({f"image_urls.{index}": url for index, url in enumerate(urls)})
         return {"checked": len(urls)}
 
@@ -251,7 +252,7 @@ class CatalogService(SearchEntrypoints, ServiceBase):
         answers what the first call did, in the state it is now, and reserves nothing."""
         args = schemas.load(schemas.ReserveArgs, {"reservation_id": reservation_id,
                                                   "items": items})
-        return stock.reserve(self.db, args["reservation_id"], args["items"])
+        return stock.reserve(self.db, args.reservation_id, args.items)
 
     @rpc
     def commit_reservation(self, reservation_id):
@@ -323,12 +324,12 @@ class CatalogService(SearchEntrypoints, ServiceBase):
     # --- helpers (not entrypoints) ------------------------------------------------
 
     def _merchant(self, merchant_id):
-        return schemas.load(schemas.MerchantArgs, {"merchant_id": merchant_id})["merchant_id"]
+        return schemas.load(schemas.MerchantArgs, {"merchant_id": merchant_id}).merchant_id
 
     def _owned(self, merchant_id, product_id, lock=False):
         args = schemas.load(schemas.MerchantProductArgs,
                             {"merchant_id": merchant_id, "product_id": product_id})
-        return store.owned_product(self.db.session, lock=lock, **args)
+        return store.owned_product(self.db.session, lock=lock, **args.as_kwargs())
 
     def _check_category(self, category_id):
         if category_id is not None:
@@ -406,7 +407,7 @@ class CatalogService(SearchEntrypoints, ServiceBase):
 
     def _reservation_id(self, reservation_id):
         return schemas.load(schemas.ReservationArgs,
-                            {"reservation_id": reservation_id})["reservation_id"]
+                            {"reservation_id": reservation_id}).reservation_id
 
     def _demo_categories(self):
         """{sub-category name: id}, creating the demo categories that are missing."""
