@@ -1,6 +1,7 @@
 """The reviews service (评价, 追评, 商家回复, 投诉与建议): entrypoints only. Input rules are
 in schemas.py, business rules in domain.py, queries in store.py, the copies of others'
-data in copies.py, answers and event payloads in views.py.
+data and the looks at their owners in copies.py, writing reviews in reviewing.py,
+feedback in feedback.py, answers and event payloads in views.py.
 
 It learns which orders may be reviewed from `orders.order_completed`, and whose each
 product is from `catalog.product_changed`; when a shopper or merchant acts on one its
@@ -9,14 +10,11 @@ says whether a path names one. The gateway passes the author's nickname and avat
 (from accounts) with a new review.
 """
 from contract import events
-from plumbing import clock
 from plumbing.db import Database
 from plumbing.entrypoints import event_handler, rpc
-from plumbing.errors import NotFound
 from plumbing.probes import ServiceBase
 from plumbing.rpc import RemoteService
-from services.reviews import copies, domain, schemas, store, views
-from services.reviews.models import Feedback, Review
+from services.reviews import copies, domain, feedback, reviewing, schemas, store, views
 
 
 class ReviewsService(ServiceBase):
@@ -47,28 +45,7 @@ class ReviewsService(ServiceBase):
             "user_id": user_id, "order_id": order_id, "stars": stars, "text": text,
             "image_urls": list(image_urls or []), "anonymous": anonymous,
             **({} if author is None else {"author": author})})
-        self._check_uploads(args.image_urls)
-        session = self.db.session
-        item = store.reviewable(session, args.order_id, lock=True)
-        if item is None:  # orders may have completed it a moment ago: ask orders
-            session.rollback()  # never hold our database while we ask another service
-            self._keep_if_completed(args.user_id, args.order_id)
-            item = store.reviewable(session, args.order_id, lock=True)
-        domain.check_reviewable(item.user_id if item else None, args.user_id)
-        if store.product_merchant(session, item.product_id) is None:
-            # a product unchanged since before our copies: its shop must see the review
-            self._product_merchant(item.product_id)
-            item = store.reviewable(session, args.order_id, lock=True)
-        domain.check_not_reviewed(store.order_reviewed(session, item.order_id))
-        row = Review(order_id=item.order_id, user_id=item.user_id, product_id=item.product_id,
-                     sku_id=item.sku_id, spec=item.spec, stars=args.stars, text=args.text,
-                     image_urls=args.image_urls,
-                     has_images=domain.has_images(args.image_urls),
-                     anonymous=args.anonymous, author_nickname=args.author["nickname"],
-                     author_avatar_url=args.author["avatar_url"], created_at=clock.now())
-        # The item lock makes a racing review wait; the unique order_id is the last word.
-        domain.check_not_reviewed(already_reviewed=not store.insert_once(session, row))
-        return views.my_review(row)
+        return views.my_review(reviewing.create(self.db, self._owners(), args))
 
     @rpc
     def follow_up_review(self, user_id, review_id, text, image_urls=()):
@@ -76,13 +53,7 @@ class ReviewsService(ServiceBase):
         args = schemas.load(schemas.FollowUpArgs, {"user_id": user_id, "review_id": review_id,
                                                    "text": text,
                                                    "image_urls": list(image_urls or [])})
-        self._check_uploads(args.image_urls)
-        row = store.review(self.db.session, args.review_id, lock=True)
-        domain.check_follow_up(row.user_id, args.user_id, row.followed_up_at is not None)
-        row.follow_up_text, row.follow_up_image_urls = args.text, args.image_urls
-        row.followed_up_at = clock.now()
-        row.has_images = domain.has_images(row.image_urls, row.follow_up_image_urls)
-        return views.my_review(row)
+        return views.my_review(reviewing.follow_up(self.db, self._owners(), args))
 
     @rpc
     def list_my_reviews(self, user_id, page=1, page_size=10):
@@ -104,7 +75,7 @@ class ReviewsService(ServiceBase):
         """A product's reviews under one tab, newest first, with every tab's count."""
         args = schemas.load(schemas.ProductReviewsArgs, {
             "product_id": product_id, "filter": filter, "page": page, "page_size": page_size})
-        self._product_merchant(args.product_id)
+        self._owners().product_merchant(args.product_id)
         session = self.db.session
         rows, total = store.product_reviews(session, args.product_id, args.filter,
                                             args.page, args.page_size)
@@ -144,20 +115,7 @@ class ReviewsService(ServiceBase):
         reply tells the reviewer (`review_replied`)."""
         args = schemas.load(schemas.ReplyArgs, {"merchant_id": merchant_id,
                                                 "review_id": review_id, "reply": reply})
-        product_merchant = self._product_merchant(
-            store.review(self.db.session, args.review_id).product_id)
-        row = store.review(self.db.session, args.review_id, lock=True)
-        domain.check_reply(product_merchant, args.merchant_id, row.id)
-        change = domain.reply_change(row.reply, args.reply)
-        if change is not None:
-            now = clock.now()
-            row.reply, row.replied_by = args.reply, args.merchant_id
-            if change == "new":
-                row.replied_at = now
-                self.db.emit(views.review_replied(row))
-            else:
-                row.reply_edited_at = now
-        return views.admin_review(row)
+        return views.admin_review(reviewing.reply(self.db, self._owners(), args))
 
     # --- feedback (投诉与建议) -----------------------------------------------------------------
 
@@ -166,20 +124,7 @@ class ReviewsService(ServiceBase):
         """A complaint or suggestion, about one of the shopper's orders, a product, or the
         platform; it goes to the shop it is about (ops sees every one)."""
         args = schemas.load(schemas.SubmitFeedbackArgs, {"user_id": user_id, "data": data})
-        data = args.data
-        # Asked before this worker touches its database (one writer per SQLite database).
-        order = None if data["order_id"] is None else \
-            self.orders.get_order(args.user_id, data["order_id"])  # another's: NotFound
-        self._check_uploads(data["image_urls"])
-        merchant_id = order["merchant_id"] if order else None
-        if data["product_id"] is not None:
-            product_merchant = self._product_merchant(data["product_id"])  # 404 when none
-            merchant_id = merchant_id or product_merchant
-        now = clock.now()
-        row = store.add_feedback(self.db.session, Feedback(
-            user_id=args.user_id, merchant_id=merchant_id, status=domain.OPEN,
-            created_at=now, updated_at=now, **data))
-        return views.feedback(row)
+        return views.feedback(feedback.submit(self.db, self._owners(), args))
 
     @rpc
     def list_my_feedback(self, user_id, page=1, page_size=20):
@@ -215,44 +160,9 @@ class ReviewsService(ServiceBase):
         args = schemas.load(schemas.ReplyFeedbackArgs, {
             "staff_id": staff_id, "merchant_id": merchant_id, "feedback_id": feedback_id,
             "reply": reply, "status": status})
-        row = store.feedback(self.db.session, args.feedback_id,
-                             merchant_id=args.merchant_id, lock=True)
-        row.status = domain.answer_feedback(row.status, args.status)
-        now = clock.now()
-        row.reply, row.replied_by, row.replied_at, row.updated_at = (
-            args.reply, args.staff_id, now, now)
-        self.db.emit(views.feedback_answered(row))
-        return views.admin_feedback(row)
+        return views.admin_feedback(feedback.answer(self.db, args))
 
     # --- helpers (not entrypoints) ------------------------------------------------------
 
-    def _check_uploads(self, image_urls):
-        """Every picture must be one uploaded to catalog (400 per `image_urls.<index>`
-        otherwise). Asked before this worker touches its database."""
-        if image_urls:
-            self.catalog.check_uploads(list(image_urls))
-
-    def _keep_if_completed(self, user_id, order_id):
-        """The shopper's order as orders has it now, kept if it is completed: a review
-        right after 确认收货 must not depend on `order_completed` having arrived."""
-        try:
-            order = self.orders.get_order(user_id, order_id)
-        except NotFound:  # not this shopper's: as unreviewable as one never completed
-            return
-        if order["completed_at"] is not None:
-            # read by the event's declaration: the one rule for a completed order
-            copies.keep_completed_order(self.db.session, events.OrderCompleted.from_data({
-                **order, "order_id": order["id"], "user_id": user_id}))
-
-    def _product_merchant(self, product_id):
-        """The product's merchant, from our copy; a product the copy has not heard of
-        (made a moment ago) is asked of catalog and kept. 404 when there is none."""
-        merchant_id = store.product_merchant(self.db.session, product_id)
-        if merchant_id is not None:
-            return merchant_id
-        self.db.session.rollback()  # never hold our database while we ask another service
-        snapshot = self.catalog.find_product_snapshot(product_id)
-        if snapshot is None:
-            raise NotFound("product_not_found", f"There is no product {product_id}.")
-        copies.keep_product(self.db.session, events.ProductChanged.from_data(snapshot))
-        return snapshot["merchant_id"]
+    def _owners(self):
+        return copies.Owners(self.db, self.catalog, self.orders)
