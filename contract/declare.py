@@ -27,8 +27,7 @@ from pydantic import (
 )
 
 from plumbing import clock
-
-MAX_ID = 2**31 - 1  # ids are PostgreSQL integers: a larger one could never exist
+from plumbing.validation import MAX_ID  # the one bound of an id, as RPC arguments have it
 
 DECLARED = {}  # (source, name) -> event class
 
