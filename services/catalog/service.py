@@ -23,9 +23,8 @@ from plumbing.errors import Forbidden, NotFound
 from plumbing.probes import ServiceBase
 from plumbing.rpc import RemoteService
 from plumbing.threads import off_hub
-from plumbing.validation import invalid
-from services.catalog import demo, domain, images, schemas, stock, store, views
-from services.catalog.models import Category, Product, ProductCampaign, Sku
+from services.catalog import demo, domain, images, products, schemas, stock, store, uploads, views
+from services.catalog.models import Category, Product, ProductCampaign
 from services.catalog.search import index as search_index
 from services.catalog.search.entrypoints import SearchEntrypoints
 
@@ -40,7 +39,7 @@ class CatalogService(SearchEntrypoints, ServiceBase):
     @rpc
     def create_category(self, data):
         data = schemas.load(schemas.CategoryIn, data)
-        self._check_images({"icon_url": data["icon_url"]})
+        uploads.check(self.db, {"icon_url": data["icon_url"]})
         if data["parent_id"] is not None:
             domain.check_parent(store.category(self.db.session, data["parent_id"],
                                                key_share=True).parent_id)
@@ -55,7 +54,7 @@ class CatalogService(SearchEntrypoints, ServiceBase):
         search entries follow a rename or a move."""
         category_id = schemas.load(schemas.CategoryArgs, {"category_id": category_id}).category_id
         change = schemas.load(schemas.CategoryChange, data)
-        self._check_images({"icon_url": change.get("icon_url")})
+        uploads.check(self.db, {"icon_url": change.get("icon_url")})
         session = self.db.session
         category = store.category_for_update(session, category_id)
         if "parent_id" in change:
@@ -92,80 +91,42 @@ class CatalogService(SearchEntrypoints, ServiceBase):
     @rpc
     def create_product(self, merchant_id, data):
         merchant_id = self._merchant(merchant_id)
-        data = schemas.load(schemas.ProductIn, data)
-        domain.check_spec_groups(data["spec_groups"])
-        skus = domain.check_skus(data.pop("skus"), data["spec_groups"])
-        self._check_product_images(data, skus)
-        self._check_category(data["category_id"])
-        now = clock.now()
-        product = Product(merchant_id=merchant_id, status=domain.DRAFT, version=1,
-                          created_at=now, updated_at=now, sales_count=0,
-                          skus=[_apply(Sku(), sku) for sku in skus], **data)
-        return self._announce(product)
+        return products.create(self.db, merchant_id, schemas.load(schemas.ProductIn, data))
 
     @rpc
     def update_product(self, merchant_id, product_id, data):
-        """Any subset of the fields. Spec groups and SKUs are checked together, as the
-        product will be; SKUs holding stock of open orders cannot be removed; a lowered
-        price must stay above the group price of a campaign running or to start
-        (409 `price_below_group_price`)."""
+        """Any subset of the fields; a lowered price must stay above the group price of a
+        campaign running or to start (409 `price_below_group_price`)."""
         change = schemas.load(schemas.ProductChange, data)
-        group_prices = self._group_prices_if_lowered(merchant_id, product_id, change)
-        product = self._owned(merchant_id, product_id, lock=True)
-        if "spec_groups" in change:
-            domain.check_spec_groups(change["spec_groups"])
-        self._check_product_images(change, change.get("skus", []))
-        if "category_id" in change:
-            self._check_category(change["category_id"])
-        skus = change.pop("skus", None)
-        if skus is not None or "spec_groups" in change:
-            self._replace_skus(product, skus, change.get("spec_groups", product.spec_groups),
-                               group_prices)
-        for field, value in change.items():
-            setattr(product, field, value)
-        for row in product.skus:  # a restock (or a lower threshold) re-arms the notice
-            row.low_stock_notified = domain.still_told_of_low_stock(
-                row.low_stock_notified, row.stock, product.low_stock_threshold)
-        return self._announce(self._touched(product))
+        args = self._merchant_product(merchant_id, product_id)
+        return products.Editor(self.db, self.teams).update(change=change, **args.as_kwargs())
 
     @rpc
     def pin_product(self, merchant_id, product_id, data):
         """Recommended (推荐) on the home page, lower ranks first; pinning again moves it."""
         rank = schemas.load(schemas.PinArgs, data).rank
-        product = self._owned(merchant_id, product_id, lock=True)
-        if product.pinned_rank == rank:
-            return self._admin_view(product)
-        product.pinned_rank = rank
-        return self._announce(self._touched(product))
+        args = self._merchant_product(merchant_id, product_id)
+        return products.pin(self.db, rank=rank, **args.as_kwargs())
 
     @rpc
     def unpin_product(self, merchant_id, product_id):
-        product = self._owned(merchant_id, product_id, lock=True)
-        if product.pinned_rank is None:
-            return self._admin_view(product)
-        product.pinned_rank = None
-        return self._announce(self._touched(product))
+        args = self._merchant_product(merchant_id, product_id)
+        return products.unpin(self.db, **args.as_kwargs())
 
     @rpc
     def publish_product(self, merchant_id, product_id):
-        product = self._owned(merchant_id, product_id, lock=True)
-        if not domain.publish(product.status, len(product.skus)):
-            return self._admin_view(product)
-        product.status = domain.PUBLISHED
-        product.published_at = clock.now()
-        return self._announce(self._touched(product))
+        args = self._merchant_product(merchant_id, product_id)
+        return products.publish(self.db, **args.as_kwargs())
 
     @rpc
     def unpublish_product(self, merchant_id, product_id):
-        product = self._owned(merchant_id, product_id, lock=True)
-        if not domain.unpublish(product.status):
-            return self._admin_view(product)
-        product.status = domain.UNPUBLISHED
-        return self._announce(self._touched(product))
+        args = self._merchant_product(merchant_id, product_id)
+        return products.unpublish(self.db, **args.as_kwargs())
 
     @rpc
     def admin_get_product(self, merchant_id, product_id):
-        return self._admin_view(self._owned(merchant_id, product_id))
+        args = self._merchant_product(merchant_id, product_id)
+        return products.admin_view(self.db, products.owned(self.db, **args.as_kwargs()))
 
     @rpc
     def admin_list_products(self, merchant_id, status=None, page=1, page_size=20,
@@ -173,38 +134,28 @@ class CatalogService(SearchEntrypoints, ServiceBase):
         args = schemas.load(schemas.AdminListArgs, {
             "merchant_id": merchant_id, "status": status, "page": page, "page_size": page_size,
             "category_id": category_id, "low_stock": low_stock, "q": q})
-        filters = args.as_kwargs()
-        category_id = filters.pop("category_id")
-        if category_id is not None:  # choosing 水果's parent shows 水果 too, as for shoppers
-            filters["category_ids"] = store.category_with_children(self.db.session, category_id)
-        products, total = store.merchant_products(self.db.session, **filters)
-        ids = [product.id for product in products]
-        group_buy, sales_7d = self._group_buy_ids(ids), self._sales_7d(ids)
-        return views.page([views.admin_product(p, p.id in group_buy, sales_7d.get(p.id, 0))
-                           for p in products], total, args.page, args.page_size)
+        return products.admin_page(self.db, args)
 
     @rpc
     def product_snapshot(self, merchant_id, product_id):
         """The merchant's product as `product_changed` carries it, now: for a service
         whose copy may not have heard of a change the merchant made a moment ago."""
-        return views.snapshot(self._owned(merchant_id, product_id)).to_data()
+        args = self._merchant_product(merchant_id, product_id)
+        return views.snapshot(products.owned(self.db, **args.as_kwargs())).to_data()
 
     @rpc
     def find_product_snapshot(self, product_id):
         """Any product (any merchant, any status) as `product_changed` carries it, or None:
         for a service whose copy has not heard of one made a moment ago (reviews)."""
         product_id = schemas.load(schemas.ProductArgs, {"product_id": product_id}).product_id
-        product = self.db.session.get(Product, product_id)
-        return None if product is None else views.snapshot(product).to_data()
+        return products.snapshot_or_none(self.db, product_id)
 
     # --- shoppers ---------------------------------------------------------------------
 
     @rpc
     def get_product(self, product_id):
         product_id = schemas.load(schemas.ProductArgs, {"product_id": product_id}).product_id
-        product = store.published_product(self.db.session, product_id)
-        return views.shopper_product(product, product.id in self._group_buy_ids([product.id]),
-                                     self._sales_7d([product.id]).get(product.id, 0))
+        return products.shopper_view(self.db, product_id)
 
     # --- images -----------------------------------------------------------------------
 
@@ -231,7 +182,7 @@ class CatalogService(SearchEntrypoints, ServiceBase):
         """400 (per `image_urls.<index>`) unless every path names an image uploaded here:
         for the pictures shoppers attach to reviews and feedback."""
         urls = schemas.load(schemas.UploadRefsArgs, {"image_urls": image_urls}).image_urls
-        self._check_images({f"image_urls.{index}": url for index, url in enumerate(urls)})
+        uploads.check(self.db, {f"image_urls.{index}": url for index, url in enumerate(urls)})
         return {"checked": len(urls)}
 
     @rpc
@@ -314,10 +265,10 @@ class CatalogService(SearchEntrypoints, ServiceBase):
         for item in demo.PRODUCTS:
             fields = {key: value for key, value in item.items() if key not in ("category", "skus")}
             skus = domain.check_skus(item["skus"], item.get("spec_groups", []))
-            self._announce(Product(
+            products.announce(self.db, Product(
                 merchant_id=merchant_id, category_id=category_ids[item["category"]],
                 status=domain.PUBLISHED, version=1, created_at=now, updated_at=now,
-                published_at=now, sales_count=0, skus=[_apply(Sku(), sku) for sku in skus],
+                published_at=now, sales_count=0, skus=products.new_skus(skus),
                 **fields))
         return len(demo.PRODUCTS)
 
@@ -326,84 +277,9 @@ class CatalogService(SearchEntrypoints, ServiceBase):
     def _merchant(self, merchant_id):
         return schemas.load(schemas.MerchantArgs, {"merchant_id": merchant_id}).merchant_id
 
-    def _owned(self, merchant_id, product_id, lock=False):
-        args = schemas.load(schemas.MerchantProductArgs,
+    def _merchant_product(self, merchant_id, product_id):
+        return schemas.load(schemas.MerchantProductArgs,
                             {"merchant_id": merchant_id, "product_id": product_id})
-        return store.owned_product(self.db.session, lock=lock, **args.as_kwargs())
-
-    def _check_category(self, category_id):
-        if category_id is not None:
-            store.category(self.db.session, category_id, key_share=True)
-
-    def _check_product_images(self, data, skus):
-        refs = {f"image_urls.{index}": url for index, url in enumerate(data.get("image_urls", []))}
-        refs.update({f"skus.{index}.image_url": sku.get("image_url")
-                     for index, sku in enumerate(skus)})
-        self._check_images(refs)
-
-    def _check_images(self, refs):
-        """`/media/<name>` references must name an image uploaded here (URLs elsewhere
-        are the merchant's to keep alive). `refs`: {field path: url or None}."""
-        names = {path: url.removeprefix(images.URL_PREFIX) for path, url in refs.items()
-                 if url and url.startswith(images.URL_PREFIX)}
-        known = store.known_images(self.db.session, set(names.values()))
-        unknown = {path: ["No image was uploaded under this name."]
-                   for path, name in names.items() if name not in known}
-        if unknown:
-            raise invalid(unknown)
-
-    def _group_prices_if_lowered(self, merchant_id, product_id, change):
-        """Teams' group prices of the product when the edit lowers a SKU's price, else [].
-        Teams owns them (catalog's copy of campaigns can lag one just created), and is
-        asked with no transaction of ours open: on SQLite a worker waiting on another
-        service must not hold catalog's write lock."""
-        if "skus" not in change:
-            return []
-        product_id = self._owned(merchant_id, product_id).id
-        lowered = domain.lowers_a_price(store.sku_prices(self.db.session, product_id),
-                                        change["skus"])
-        self.db.session.rollback()  # the read is over before teams is asked
-        return self.teams.live_group_prices(product_id) if lowered else []
-
-    def _replace_skus(self, product, incoming, spec_groups, group_prices=()):
-        """`incoming` None: the SKUs stay as they are, checked against new spec groups."""
-        current = store.lock_skus(self.db.session, product.id)
-        if incoming is None:
-            incoming = [{"id": row.id} for row in current]
-        final, removed = domain.plan_sku_changes([views.sku(row) for row in current], incoming,
-                                                 spec_groups)
-        domain.check_above_group_prices(final, group_prices)
-        # The SKU rows are locked, so no reservation can slip in between check and delete.
-        domain.check_removable(removed, store.reserved_sku_ids(self.db.session, removed))
-        by_id = {row.id: row for row in current}
-        product.skus = [_apply(by_id.get(entry["id"]) or Sku(), entry) for entry in final]
-
-    def _touched(self, product):
-        product.version += 1
-        product.updated_at = clock.now()
-        return product
-
-    def _announce(self, product):
-        """Saves the product and writes its snapshot to the outbox, in one transaction."""
-        self.db.session.add(product)
-        self.db.session.flush()
-        search_index.refresh(self.db.session, product)
-        self.db.emit(views.snapshot(product))
-        return self._admin_view(product)
-
-    def _admin_view(self, product):
-        return views.admin_product(product, product.id in self._group_buy_ids([product.id]),
-                                   self._sales_7d([product.id]).get(product.id, 0))
-
-    def _sales_7d(self, product_ids):
-        first_day = domain.sales_window_start(clock.now().date())
-        return store.sales_since(self.db.session, product_ids, first_day)
-
-    def _group_buy_ids(self, product_ids):
-        """Those of the products with a campaign running at this moment."""
-        now = clock.now()
-        campaigns = store.live_campaigns(self.db.session, product_ids, now)
-        return domain.group_buy_product_ids([views.campaign(row) for row in campaigns], now)
 
     def _reservation_id(self, reservation_id):
         return schemas.load(schemas.ReservationArgs,
@@ -424,12 +300,3 @@ def _occurred_at(event):
     if not event.occurred_at:
         return None
     return clock.aware(datetime.fromisoformat(event.occurred_at)).astimezone(timezone.utc)
-
-
-SKU_FIELDS = ("spec", "spec_values", "price", "market_price", "stock", "code", "image_url")
-
-
-def _apply(sku, entry):
-    for field in SKU_FIELDS:
-        setattr(sku, field, entry.get(field))
-    return sku
