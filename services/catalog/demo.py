@@ -3,9 +3,15 @@
 Prices and stock are fen and units. Each product names its sub-category; the
 categories are (top level, sub-category, sort order). Products with spec groups
 (颜色, 尺码 …) give each SKU its values; the others a free-text spec. Three products
-are recommended (pinned_rank) for the home page's 推荐 section.
+are recommended (pinned_rank) for the home page's 推荐 section. `seed` fills an empty
+demo shop with them, published and announced like a merchant's own.
 """
 from itertools import product as combinations
+
+from plumbing import clock, settings
+from plumbing.errors import Forbidden
+from services.catalog import domain, products, store
+from services.catalog.models import Product
 
 CATEGORIES = [
     ("生鲜水果", "水果", 10),
@@ -105,3 +111,33 @@ PRODUCTS = [
      "image_urls": _image("gauze-towel"),
      "skus": [_sku("5条装", 2590, 3990, 500)]},
 ]
+
+
+def refuse_in_production():
+    if settings.is_production():
+        raise Forbidden("demo_data_forbidden", "Demo data is never created in production.")
+
+
+def seed(db, merchant_id):
+    """The demo products, published, for a merchant who has none yet; how many it made."""
+    if store.merchant_has_products(db.session, merchant_id):
+        return 0
+    category_ids = _categories(db)
+    now = clock.now()
+    for item in PRODUCTS:
+        fields = {key: value for key, value in item.items() if key not in ("category", "skus")}
+        skus = domain.check_skus(item["skus"], item.get("spec_groups", []))
+        products.announce(db, Product(
+            merchant_id=merchant_id, category_id=category_ids[item["category"]],
+            status=domain.PUBLISHED, version=1, created_at=now, updated_at=now,
+            published_at=now, sales_count=0, skus=products.new_skus(skus), **fields))
+    return len(PRODUCTS)
+
+
+def _categories(db):
+    """{sub-category name: id}, creating the demo categories that are missing."""
+    ids = {}
+    for top_name, child_name, sort_order in CATEGORIES:
+        top = store.ensure_category(db.session, top_name, None, sort_order)
+        ids[child_name] = store.ensure_category(db.session, child_name, top.id, sort_order).id
+    return ids
