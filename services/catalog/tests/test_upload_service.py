@@ -44,5 +44,5 @@ def test_an_unrelated_request_answers_while_a_big_picture_is_decoded(catalog, rp
     # A stalled hub holds the request in flight when decoding starts for all of it (0.9 s
     # against a 0.7 s decode before); off the hub the longest wait is a normal answer's
     # (0.03-0.1 s here), with room for a loaded machine's hiccups (0.29 s seen against a
-    # 0.32 s decode with three test runs beside it).
-    assert max(waits) < decode_seconds * 0.75, (max(waits), decode_seconds)
+    # 0.32 s decode with three test runs beside it): a stall waits at least the decode.
+    assert max(waits) < decode_seconds * 0.9, (max(waits), decode_seconds)
