@@ -67,7 +67,8 @@ def emitted(services=settings.SERVICES):
 
 
 def rpc_calls(services=settings.SERVICES + ("gateway",)):
-    """{(caller, callee): {methods}}: every `self.<proxy>.<method>(...)` whose proxy is a
+    """{(caller, callee): {methods}}: every `self.<proxy>.<method>(...)` (or its
+    `.call_async(...)`) whose proxy is a
     `RemoteService("<callee>")` declared in the caller's code, read from the source."""
     found = {}
     for caller in services:
@@ -77,13 +78,24 @@ def rpc_calls(services=settings.SERVICES + ("gateway",)):
         proxies = {name: service for tree in trees for name, service in _proxies(tree).items()}
         for tree in trees:
             for node in ast.walk(tree):
-                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
-                        isinstance(node.func.value, ast.Attribute) and \
-                        isinstance(node.func.value.value, ast.Name) and \
-                        node.func.value.value.id == "self" and node.func.value.attr in proxies:
-                    key = (caller, proxies[node.func.value.attr])
-                    found.setdefault(key, set()).add(node.func.attr)
+                called = _proxy_call(node, proxies)
+                if called is not None:
+                    found.setdefault((caller, proxies[called[0]]), set()).add(called[1])
     return found
+
+
+def _proxy_call(node, proxies):
+    """(proxy, method) of `self.<proxy>.<method>(...)` or `self.<proxy>.<method>.call_async(...)`."""
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+        return None
+    method = node.func
+    if method.attr == "call_async" and isinstance(method.value, ast.Attribute):
+        method = method.value
+    proxy = method.value
+    if isinstance(proxy, ast.Attribute) and isinstance(proxy.value, ast.Name) and \
+            proxy.value.id == "self" and proxy.attr in proxies:
+        return proxy.attr, method.attr
+    return None
 
 
 def _proxies(tree):

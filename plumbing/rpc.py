@@ -19,19 +19,31 @@ class _TimedMethod:
         self._timeout = timeout
 
     def __call__(self, *args, **kwargs):
+        return self.call_async(*args, **kwargs).result()
+
+    def call_async(self, *args, **kwargs):
+        """Sends the call now; `.result()` waits for it, bounded like a plain call. For
+        calls that do not depend on each other, sent together."""
         service = self._method.service_name
         try:
-            reply = self._method.call_async(*args, **kwargs)
+            return _TimedReply(self._method.call_async(*args, **kwargs), service, self._timeout)
         except UnknownService:
             raise Unavailable(message=f"The {service} service is not running.")
         except BROKER_ERRORS:  # RabbitMQ down or restarting: the caller may retry
             raise Unavailable("broker_unavailable", "The message broker is not reachable.")
+
+
+class _TimedReply:
+    def __init__(self, reply, service, timeout):
+        self._reply, self._service, self._timeout = reply, service, timeout
+
+    def result(self):
         try:
             with eventlet.Timeout(self._timeout):
-                return reply.result()
+                return self._reply.result()
         except eventlet.Timeout:
-            raise Unavailable("service_timeout",
-                              f"The {service} service did not answer within {self._timeout:g}s.")
+            raise Unavailable("service_timeout", f"The {self._service} service did not "
+                                                 f"answer within {self._timeout:g}s.")
 
 
 class _TimedService:

@@ -85,6 +85,12 @@ class Listener(ServiceBase):
         return self.emitter.slow(2)
 
     @rpc
+    def ask_emitter_side_by_side(self, seconds):
+        """Two calls sent together, then waited for (each wait bounded like a plain call)."""
+        first, second = self.emitter.slow.call_async(seconds), self.emitter.slow.call_async(0)
+        return [first.result(), second.result()]
+
+    @rpc
     def ask_missing_service(self):
         return self.nobody.anything()
 
@@ -256,6 +262,10 @@ def test_rpc_to_a_slow_or_absent_service_gives_up_with_unavailable(kit_dbs, star
     with pytest.raises(Unavailable) as slow:
         rpc.kitlistener.ask_slow_emitter()
     assert slow.value.code == "service_timeout"
+    assert rpc.kitlistener.ask_emitter_side_by_side(0.1) == ["late", "late"]
+    with pytest.raises(Unavailable) as slow_side_by_side:
+        rpc.kitlistener.ask_emitter_side_by_side(2)
+    assert slow_side_by_side.value.code == "service_timeout"
     with pytest.raises(Unavailable) as missing:
         rpc.kitlistener.ask_missing_service()
     assert missing.value.code == "service_unavailable"
